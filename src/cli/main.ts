@@ -11,7 +11,6 @@ const program = new Command('loaderlab')
   .showHelpAfterError();
 
 const registrations = await Promise.all([
-  import('./commands/example.js'),
 ]);
 for (const { register } of registrations) {
   register(program);
