@@ -58,7 +58,14 @@ export class InMemoryBackendLauncher implements BackendLauncher {
       this.clock,
     );
     this.launches.push({ modelId: request.modelId, backend: request.backend.name, process });
-    if (behaviour.startMs) await this.clock.sleep(behaviour.startMs, request.signal);
+    if (behaviour.startMs) {
+      try {
+        await this.clock.sleep(behaviour.startMs, request.signal);
+      } catch (error) {
+        await process.stop();
+        throw error;
+      }
+    }
     if (behaviour.exitBeforeReady) {
       const { exitCode, stderr } = behaviour.exitBeforeReady;
       process.exit(exitCode, false);
