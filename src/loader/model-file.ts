@@ -1,4 +1,4 @@
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { PathOutsideModelsDirError } from '../errors.js';
 
 /**
@@ -9,7 +9,9 @@ import { PathOutsideModelsDirError } from '../errors.js';
 export function resolveModelFile(modelsDir: string, modelFile: string): string {
   const resolved = resolve(modelsDir, modelFile);
   const fromDir = relative(modelsDir, resolved);
-  if (fromDir === '' || fromDir.startsWith('..') || isAbsolute(fromDir)) {
+  // `..weights.gguf` is a file inside; only a leading `..` path segment escapes.
+  const escapes = fromDir === '..' || fromDir.startsWith(`..${sep}`);
+  if (fromDir === '' || escapes || isAbsolute(fromDir)) {
     throw new PathOutsideModelsDirError(modelFile, modelsDir);
   }
   return resolved;
