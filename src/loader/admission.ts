@@ -1,7 +1,7 @@
 import type { EvictionPolicy } from '../watchdog/eviction-policy.js';
 import type { SkipReason } from './events.js';
 
-/** What admission planning sees of each model the loader holds. */
+/** The view of one held model that admission planning works from. */
 export interface AdmissionModel {
   modelId: string;
   /** `loading` models count against the limit but cannot be evicted. */

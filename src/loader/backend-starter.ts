@@ -15,9 +15,9 @@ export interface BackendStartContext {
 }
 
 /**
- * Starts a backend for the request and loads the model into it. With a backend named, only
- * that one (after alias resolution) is tried; otherwise every installed backend that can
- * serve the file type is tried in configuration order and the first that loads wins.
+ * Starts a backend for the request and loads the model into it. A named backend (after alias
+ * resolution) is the only one tried. Without a name, every installed backend that can serve
+ * the file type is tried in configuration order, and the first that loads wins.
  */
 export async function startBackend(
   context: BackendStartContext,
