@@ -80,7 +80,9 @@ export interface InvariantViolation {
 
 /** The outcome of one `expect` threshold of the scenario. */
 export interface ExpectationResult {
-  /** The metric as written in the scenario, a dotted path into this summary (e.g. `latency.p99Ms`). */
+  /** The expectation's key in the scenario's `expect` section (e.g. `p99LatencyMs`). */
+  name: string;
+  /** Dotted path of the measured number in this summary (e.g. `latency.p99Ms`). */
   metric: string;
   /** `max`: the measured value must be at most `limit`; `min`: at least `limit`. */
   bound: 'max' | 'min';
@@ -109,14 +111,20 @@ export interface FidelitySummary {
   maxRelativeError: number;
 }
 
-/** A scheduled fault and what it met when its time came. */
+/** A scheduled fault of the scenario and whether it disturbed anything. */
 export interface FaultRecord {
   timeMs: number;
-  kind: 'crash' | 'hang' | 'slow-load' | 'fail-load' | 'refuse-connection';
-  modelId: string;
-  /** Length of the fault's window; 0 for an instant fault (crash). */
+  kind: 'crash' | 'hang' | 'slow-load' | 'fail-load' | 'refuse-connection' | 'node-down' | 'node-up';
+  /** The model whose backends the fault targets; null for node faults. */
+  modelId: string | null;
+  /** The node the fault targets in distributed mode; null in local mode. */
+  nodeId: string | null;
+  /** Length of the fault's window; 0 for faults without one (crash, fail-load, node faults). */
   durationMs: number;
-  /** For a crash: whether a backend of the model was running to crash. */
+  /**
+   * True when the fault met a backend: a crash found one running, a hang or refusal met a
+   * backend or a call in its window, a slow or failing load met a load.
+   */
   hit: boolean;
 }
 
