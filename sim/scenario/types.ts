@@ -78,9 +78,9 @@ export type ServiceTime =
 
 export interface ScenarioModel {
   readonly id: string;
-  /** Backend name as the loader knows it. Default `sim`. */
+  /** Backend name in the loader's backend catalog. Default `sim`. */
   readonly backend: string;
-  /** The file the backend is told to load, relative to the models directory. Default `<id>.gguf`. */
+  /** Model file the backend loads, relative to the models directory. Default `<id>.gguf`. */
   readonly modelFile: string;
   readonly sizeBytes: number;
   /** Given in the file, or startupMs + sizeBytes / diskBandwidthBytesPerSecond. */
@@ -177,10 +177,11 @@ export interface TraceSource {
 }
 
 /**
- * How a trace's requests get scenario model ids. `trace` keeps the trace's own model key
- * (renamed through `rename`); `first-seen` gives each distinct trace key the next scenario
- * model in list order, cycling; the others ignore the trace's key and draw per request
- * from the random stream `model-mapping`.
+ * How a trace's requests get scenario model ids. `trace` keeps the trace's own model key,
+ * renamed through `rename`. `first-seen` gives each distinct trace key the next scenario
+ * model in list order, cycling when the keys outnumber the models. `round-robin` cycles
+ * per request. The popularity kinds ignore the trace's key and draw each request's model
+ * from the random stream `workload/model-mapping`.
  */
 export type ModelMapping =
   | { readonly kind: 'trace'; readonly rename: Readonly<Record<string, string>> }
