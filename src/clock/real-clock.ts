@@ -2,7 +2,9 @@ import type { Clock, Timer } from './clock.js';
 
 /**
  * The wall-clock adapter: the only place in `src/` that touches `performance.now()` and
- * Node's timers. Timers are unref'd so a loader alone never keeps the process alive.
+ * Node's timers. Repeating timers (watchdog, heartbeats) are unref'd so they alone never
+ * keep the process alive. One-shot timers stay ref'd, because code awaiting one (a call
+ * in progress) needs the process to live until it fires.
  */
 export class RealClock implements Clock {
   now(): number {
@@ -29,7 +31,6 @@ export class RealClock implements Clock {
 
   setTimer(ms: number, callback: () => void): Timer {
     const handle = setTimeout(callback, Math.max(0, ms));
-    handle.unref();
     return { cancel: () => clearTimeout(handle) };
   }
 

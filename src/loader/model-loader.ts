@@ -421,8 +421,10 @@ export class ModelLoader {
     const deadlineMs = waitStartedMs + this.options.evictionRetries * this.options.evictionRetryIntervalMs;
     let plan = this.planFor(request);
     let reportedBlockers = '';
+    let waited = false;
 
     while (plan.blockers.length > 0 && this.now() < deadlineMs) {
+      waited = true;
       const key = plan.blockers.map((b) => `${b.modelId}:${b.reason}`).join(',');
       if (key !== reportedBlockers) {
         reportedBlockers = key;
@@ -436,7 +438,7 @@ export class ModelLoader {
     }
 
     const waitedMs = this.now() - waitStartedMs;
-    if (waitedMs > 0) this.emit({ type: 'admission-waited', timeMs: this.now(), modelId: request.modelId, waitedMs });
+    if (waited) this.emit({ type: 'admission-waited', timeMs: this.now(), modelId: request.modelId, waitedMs });
     if (plan.blockers.length > 0) this.reportOverflow(request.modelId, plan.blockers, waitedMs);
 
     // Reserve the slot and claim the victims before the first await of the stops below.
