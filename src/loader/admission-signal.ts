@@ -10,7 +10,11 @@ export class AdmissionSignal {
   private waiters: Array<() => void> = [];
   private scheduled = false;
 
-  constructor(private readonly clock: Clock) {}
+  /** With `enabled` false, `notify` does nothing and waits last their full timeout (plain polling). */
+  constructor(
+    private readonly clock: Clock,
+    private readonly enabled = true,
+  ) {}
 
   /** Resolves at the next notification or after `timeoutMs`, whichever comes first. */
   wait(timeoutMs: number): Promise<void> {
@@ -29,7 +33,7 @@ export class AdmissionSignal {
   }
 
   notify(): void {
-    if (this.scheduled || this.waiters.length === 0) return;
+    if (!this.enabled || this.scheduled || this.waiters.length === 0) return;
     this.scheduled = true;
     this.clock.setTimer(0, () => {
       this.scheduled = false;

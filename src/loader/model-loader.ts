@@ -84,7 +84,7 @@ export class ModelLoader {
   constructor(options: ModelLoaderOptions) {
     this.options = resolveLoaderOptions(options);
     this.cooldown = new FailureCooldown(this.options.cooldownInitialMs, this.options.cooldownMaxMs);
-    this.admission = new AdmissionSignal(this.options.clock);
+    this.admission = new AdmissionSignal(this.options.clock, this.options.wakeWaitingLoads);
     this.pinned = new Set(this.options.pinnedModels);
   }
 

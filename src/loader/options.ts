@@ -32,8 +32,14 @@ export interface ModelLoaderOptions {
    * before it loads anyway and reports an overflow. Default 30.
    */
   evictionRetries?: number;
-  /** Polling interval of that wait, in ms. The wait also ends early when a model goes idle. Default 1000. */
+  /** Polling interval of that wait, in ms. Default 1000. */
   evictionRetryIntervalMs?: number;
+  /**
+   * Wake a waiting cold load as soon as a model goes idle, stops or finishes loading,
+   * instead of only at the next poll. False reproduces plain polling, for comparisons.
+   * Default true.
+   */
+  wakeWaitingLoads?: boolean;
   /** How long a successful health check of a resident model stays valid, in ms. Default 30000. */
   healthTtlMs?: number;
   /** Deadline of a health check of a resident model, in ms. Default 5000. */
@@ -66,6 +72,7 @@ export interface ResolvedLoaderOptions {
   readonly forceEvictionWhenBusy: boolean;
   readonly evictionRetries: number;
   readonly evictionRetryIntervalMs: number;
+  readonly wakeWaitingLoads: boolean;
   readonly healthTtlMs: number;
   readonly healthCheckDeadlineMs: number;
   readonly loadModelDeadlineMs: number;
@@ -105,6 +112,7 @@ export function resolveLoaderOptions(options: ModelLoaderOptions): ResolvedLoade
     forceEvictionWhenBusy: options.forceEvictionWhenBusy ?? false,
     evictionRetries: nonNegativeInteger('evictionRetries', options.evictionRetries ?? 30),
     evictionRetryIntervalMs: nonNegative('evictionRetryIntervalMs', options.evictionRetryIntervalMs ?? 1_000),
+    wakeWaitingLoads: options.wakeWaitingLoads ?? true,
     healthTtlMs: nonNegative('healthTtlMs', options.healthTtlMs ?? 30_000),
     healthCheckDeadlineMs: nonNegative('healthCheckDeadlineMs', options.healthCheckDeadlineMs ?? 5_000),
     loadModelDeadlineMs: nonNegative('loadModelDeadlineMs', options.loadModelDeadlineMs ?? 600_000),

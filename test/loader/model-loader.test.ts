@@ -147,6 +147,13 @@ describe('ModelLoader cold path', () => {
     expect(h.resident()).toEqual(['b']);
   });
 
+  it('waits for the next poll with waking turned off', async () => {
+    const h = createHarness({ lruLimit: 1, wakeWaitingLoads: false }, (id) => (id === 'a' ? { callMs: 2_500 } : {}));
+    const client = await h.settle(h.loader.load(request('a')));
+    await h.settle(Promise.all([client.predict({ Prompt: 'hi' }), h.loader.load(request('b'))]));
+    expect(h.eventsOf('load-started').find((e) => e.modelId === 'b')?.timeMs).toBe(3_000);
+  });
+
   it('stops a busy victim by force when force-when-busy is on', async () => {
     const h = createHarness({ lruLimit: 1, forceEvictionWhenBusy: true }, (id) => (id === 'a' ? { hangCalls: true } : {}));
     const client = await h.settle(h.loader.load(request('a')));
