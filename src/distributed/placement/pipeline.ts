@@ -268,8 +268,14 @@ class Protection {
     );
   }
 
-  /** The conflicting-group replicas on a node that can leave when the new one arrives. */
+  /**
+   * The conflicting-group replicas on a node that can leave when the new one arrives;
+   * none when the placement may not evict.
+   */
   groupVictims(state: NodeState): { replica: ReplicaRecord; reason: 'group' }[] {
+    if (!this.request.allowEviction) {
+      return [];
+    }
     const remaining = new Map<string, number>();
     const victims: { replica: ReplicaRecord; reason: 'group' }[] = [];
     for (const replica of groupConflicts(state, this.request).filter((r) => this.evictable(r))) {
