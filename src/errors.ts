@@ -185,3 +185,36 @@ export class InvalidOptionError extends LoaderLabError {
     super(`option ${option} must be ${expected}, got ${JSON.stringify(actual)}`);
   }
 }
+
+/** A backend did not answer `Health` with OK before the readiness timeout. */
+export class BackendNotReadyError extends LoaderLabError {
+  readonly code = 'BACKEND_NOT_READY';
+  constructor(
+    readonly modelId: string,
+    readonly address: string,
+    readonly timeoutMs: number,
+    readonly attempts: number,
+    readonly lastError: string,
+  ) {
+    super(
+      `backend for model "${modelId}" at ${address} did not answer Health with OK within ${timeoutMs} ms ` +
+        `(${attempts} attempt(s); last error: ${lastError}); check that it listens there or raise the readiness timeout`,
+    );
+  }
+}
+
+/** A backend executable could not be started at all. */
+export class BackendSpawnError extends LoaderLabError {
+  readonly code = 'BACKEND_SPAWN_FAILED';
+  constructor(
+    readonly modelId: string,
+    readonly executable: string,
+    options: { cause: Error },
+  ) {
+    super(
+      `could not start backend executable "${executable}" for model "${modelId}": ${options.cause.message}; ` +
+        'check the path and that it is executable',
+      options,
+    );
+  }
+}

@@ -8,7 +8,7 @@ export interface BackendDefinition {
   executable?: string;
   /** Address of an already running backend to attach to instead of starting one. */
   address?: string;
-  /** Extra arguments passed after `--addr`. */
+  /** Extra arguments, passed before `--addr` so that a subcommand (`main.js backend`) stays first. */
   args?: readonly string[];
   /**
    * File extensions this backend can serve (`.gguf`), used by automatic selection.

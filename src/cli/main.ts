@@ -11,6 +11,7 @@ const program = new Command('loaderlab')
   .showHelpAfterError();
 
 const registrations = await Promise.all([
+  import('./commands/backend.js'),
 ]);
 for (const { register } of registrations) {
   register(program);
