@@ -18,9 +18,9 @@ export interface NodeRecord {
   readonly labels: Labels;
   readonly totalMemoryBytes: number;
   /**
-   * GPU memory free on the node: the last heartbeat's reading, adjusted by the loads and
-   * removals the registry has seen since, so that placement does not wait for the next
-   * heartbeat to notice a replica it just placed.
+   * GPU memory free on the node: the lower of the last heartbeat's reading and the total
+   * minus the known sizes of the node's loaded replicas. The reading catches memory the
+   * registry does not know of; the sizes count a replica loaded since the last heartbeat.
    */
   readonly availableMemoryBytes: number;
   /** Sum of the reservations of the node's replicas in state `loading`; never negative. */
@@ -37,7 +37,7 @@ export interface NodeRegistration {
   agentAddress: string;
   labels?: Labels;
   totalMemoryBytes: number;
-  /** Free GPU memory at registration; defaults to `totalMemoryBytes`. */
+  /** Free GPU memory as measured at registration; defaults to `totalMemoryBytes`. */
   availableMemoryBytes?: number;
   /** Default 1. */
   replicaSlotsPerModel?: number;

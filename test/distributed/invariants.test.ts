@@ -431,7 +431,6 @@ async function registryFrom(view: ClusterView): Promise<InMemoryRegistry> {
         agentAddress: node.agentAddress,
         labels: node.labels,
         totalMemoryBytes: node.totalMemoryBytes,
-        availableMemoryBytes: node.availableMemoryBytes + node.reservedMemoryBytes,
         replicaSlotsPerModel: node.replicaSlotsPerModel,
       },
       0,

@@ -24,7 +24,13 @@ import type {
   ReservationOutcome,
 } from './registry.js';
 
-type MutableNode = { -readonly [K in keyof NodeRecord]: NodeRecord[K] };
+/** A node row; its available memory is derived when a snapshot is taken. */
+type MutableNode = { -readonly [K in Exclude<keyof NodeRecord, 'availableMemoryBytes'>]: NodeRecord[K] } & {
+  /** Free memory as the last heartbeat (or the registration) measured it. */
+  reportedAvailableMemoryBytes: number;
+  /** Sum of the known sizes of the node's loaded replicas. */
+  loadedReplicaBytes: number;
+};
 type MutableReplica = { -readonly [K in keyof ReplicaRecord]: ReplicaRecord[K] };
 
 /** Node status moves the registry accepts; anything else is a bug in the caller. */
@@ -71,13 +77,14 @@ export class InMemoryRegistry implements Registry {
       status: existing?.status ?? 'healthy',
       labels: { ...(registration.labels ?? {}) },
       totalMemoryBytes: registration.totalMemoryBytes,
-      availableMemoryBytes: registration.availableMemoryBytes ?? registration.totalMemoryBytes,
+      reportedAvailableMemoryBytes: registration.availableMemoryBytes ?? registration.totalMemoryBytes,
+      loadedReplicaBytes: existing?.loadedReplicaBytes ?? 0,
       reservedMemoryBytes: existing?.reservedMemoryBytes ?? 0,
       replicaSlotsPerModel: registration.replicaSlotsPerModel ?? 1,
       lastHeartbeatMs: nowMs,
     };
     this.nodes.set(node.id, node);
-    return snapshotNode(node);
+    return this.snapshotNode(node);
   }
 
   async removeNode(nodeId: string): Promise<ReplicaRecord[]> {
@@ -88,11 +95,11 @@ export class InMemoryRegistry implements Registry {
 
   async getNode(nodeId: string): Promise<NodeRecord | undefined> {
     const node = this.nodes.get(nodeId);
-    return node && snapshotNode(node);
+    return node && this.snapshotNode(node);
   }
 
   async listNodes(): Promise<NodeRecord[]> {
-    return [...this.nodes.values()].map(snapshotNode);
+    return [...this.nodes.values()].map((node) => this.snapshotNode(node));
   }
 
   async setNodeStatus(nodeId: string, status: NodeStatus, _nowMs: number): Promise<ReplicaRecord[]> {
@@ -115,9 +122,9 @@ export class InMemoryRegistry implements Registry {
       return undefined;
     }
     node.totalMemoryBytes = reading.totalMemoryBytes;
-    node.availableMemoryBytes = reading.availableMemoryBytes;
+    node.reportedAvailableMemoryBytes = reading.availableMemoryBytes;
     node.lastHeartbeatMs = nowMs;
-    return snapshotNode(node);
+    return this.snapshotNode(node);
   }
 
   async updateModel(
@@ -176,7 +183,7 @@ export class InMemoryRegistry implements Registry {
         replica: snapshotReplica(replica),
         inFlight: replica.inFlight,
         lastUsedMs: replica.lastUsedMs,
-        availableMemoryBytes: node.availableMemoryBytes - node.reservedMemoryBytes,
+        availableMemoryBytes: this.availableMemory(node) - node.reservedMemoryBytes,
       });
     }
     const best = pickBest(picker, candidates);
@@ -247,9 +254,9 @@ export class InMemoryRegistry implements Registry {
     transitionReplica(row, 'loaded');
     const node = this.requireNode(row.nodeId);
 
-    // The reservation becomes used memory until the next heartbeat reports the real figure.
+    // The reservation ends; the loaded replica's size now counts against the node's memory.
     node.reservedMemoryBytes -= row.reservedMemoryBytes;
-    node.availableMemoryBytes -= row.sizeBytes ?? 0;
+    node.loadedReplicaBytes += row.sizeBytes ?? 0;
     row.reservedMemoryBytes = 0;
     row.address = address;
     row.lastUsedMs = nowMs;
@@ -269,15 +276,13 @@ export class InMemoryRegistry implements Registry {
     return this.deleteReplica(this.requireVictim(key));
   }
 
-  /** Removes a row and gives back what it held: its reservation, or its used memory. */
+  /** Removes a row and releases its reservation; a loaded row's size stops counting with it. */
   private deleteReplica(row: MutableReplica): ReplicaRecord {
     const node = this.nodes.get(row.nodeId);
-    if (node) {
-      if (row.state === 'loading') {
-        node.reservedMemoryBytes -= row.reservedMemoryBytes;
-      } else {
-        node.availableMemoryBytes = Math.min(node.totalMemoryBytes, node.availableMemoryBytes + (row.sizeBytes ?? 0));
-      }
+    if (node && row.state === 'loading') {
+      node.reservedMemoryBytes -= row.reservedMemoryBytes;
+    } else if (node) {
+      node.loadedReplicaBytes -= row.sizeBytes ?? 0;
     }
     this.replicas.delete(replicaId(row));
     this.logger.debug('replica removed', { replica: replicaId(row), state: row.state });
@@ -328,10 +333,20 @@ export class InMemoryRegistry implements Registry {
     return row;
   }
 
+  /** The lower of the reported free memory and the total minus the node's loaded replicas. */
+  private availableMemory(node: MutableNode): number {
+    return Math.min(node.reportedAvailableMemoryBytes, node.totalMemoryBytes - node.loadedReplicaBytes);
+  }
+
+  private snapshotNode(node: MutableNode): NodeRecord {
+    const { reportedAvailableMemoryBytes: _reported, loadedReplicaBytes: _loaded, ...fields } = node;
+    return Object.freeze({ ...fields, availableMemoryBytes: this.availableMemory(node), labels: Object.freeze({ ...node.labels }) });
+  }
+
   private snapshot(nowMs: number): ClusterView {
     return {
       nowMs,
-      nodes: [...this.nodes.values()].map(snapshotNode),
+      nodes: [...this.nodes.values()].map((node) => this.snapshotNode(node)),
       replicas: [...this.replicas.values()].map(snapshotReplica),
       models: new Map(this.models),
     };
@@ -355,9 +370,6 @@ function validateRegistration(registration: NodeRegistration): void {
   }
 }
 
-function snapshotNode(node: MutableNode): NodeRecord {
-  return Object.freeze({ ...node, labels: Object.freeze({ ...node.labels }) });
-}
 
 function snapshotReplica(row: MutableReplica): ReplicaRecord {
   return Object.freeze({ ...row, groups: Object.freeze([...row.groups]) });
