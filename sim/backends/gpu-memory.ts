@@ -36,6 +36,16 @@ export class GpuMemoryPool {
     return true;
   }
 
+  /**
+   * Reserves `bytes` for `owner` even past the total, for accounting where nothing can be
+   * refused (process-mode replays have no GPU to run out of).
+   */
+  reserveOvercommitted(owner: string, bytes: number): void {
+    if (this.reservations.has(owner)) return;
+    this.reservations.set(owner, bytes);
+    this.change(bytes);
+  }
+
   /** Releases what `owner` reserved. Releasing twice, or without a reservation, does nothing. */
   release(owner: string): void {
     const bytes = this.reservations.get(owner);

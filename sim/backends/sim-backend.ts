@@ -38,6 +38,20 @@ export interface SimBackendEnvironment {
   jitterFraction: number;
   /** Duration of a graceful stop (SIGTERM until exit). */
   stopMs: number;
+  /** Returns the runner's facts about a call, by its `CorrelationId`; undefined when it has none. */
+  requestFacts: (correlationId: string) => RequestFacts | undefined;
+}
+
+/**
+ * Data of a replayed request besides its protocol fields. Virtual-time replays send no
+ * prompt text, because building and counting it would cost more than the simulation itself,
+ * so the prompt's token count travels here instead.
+ */
+export interface RequestFacts {
+  /** Prompt tokens of the request, used when the call has no `Prompt`. */
+  promptTokens?: number;
+  /** Service time the trace recorded; it replaces the model's service time for this call. */
+  serviceMs?: number;
 }
 
 /** Lines kept by `recentOutput()`. */
@@ -68,12 +82,13 @@ interface Work {
  * One simulated backend process serving one model, with its client. Times come from the
  * clock, so on a virtual clock a replay takes no wall time. The backend:
  * - takes `loadMs` (times jitter and slow-load faults) to complete `LoadModel`, and reserves
- *   the model's size in the host's GPU memory first (a load that does not fit fails);
+ *   the model's size in the host's GPU memory first (a load that does not fit fails at
+ *   once, an injected load failure after the load time);
  * - serves `parallelSlots` inference calls at once, queueing the rest first in, first out;
  * - takes `serviceMs`, or output tokens / tokens per second plus prompt tokens / prompt
- *   tokens per second, per call;
- * - honours call deadlines and abort signals; a call that times out while running keeps
- *   its slot until its service ends, as a real backend that never learns of the deadline;
+ *   tokens per second, per call, unless the trace recorded the call's service time;
+ * - honours call deadlines and abort signals. A call that times out while running keeps
+ *   its slot until its service ends, because a real backend never learns of the deadline;
  * - obeys crash, hang and refuse-connection faults, and on exit fails every pending call
  *   with a connection error and releases its memory.
  */
@@ -174,7 +189,10 @@ export class SimBackend implements BackendProcess {
 
   async loadModel(request: ModelOptions, options: CallOptions | undefined): Promise<Result> {
     this.checkReachable('loadModel');
+    const loadMs = this.jitter(this.model.loadMs) * this.env.faults.loadTimeFactor(this.modelId);
     if (this.env.faults.takeLoadFailure(this.modelId)) {
+      // Like the fake backend, an injected failure is reported once the load time has passed.
+      await this.run('loadModel', loadMs, false, options);
       this.log(`failed to load ${request.ModelFile ?? this.modelId}: injected load failure`);
       return { success: false, message: 'failed to load model: injected load failure' };
     }
@@ -185,7 +203,6 @@ export class SimBackend implements BackendProcess {
       this.log(message);
       return { success: false, message };
     }
-    const loadMs = this.jitter(this.model.loadMs) * this.env.faults.loadTimeFactor(this.modelId);
     await this.run('loadModel', loadMs, false, options);
     this.loaded = true;
     this.log(`loaded ${this.modelId} in ${loadMs} ms`);
@@ -193,10 +210,11 @@ export class SimBackend implements BackendProcess {
   }
 
   async predict(request: PredictOptions, options: CallOptions | undefined): Promise<Reply> {
-    const serviceMs = this.serviceMs(request);
+    const facts = request.CorrelationId ? this.env.requestFacts(request.CorrelationId) : undefined;
+    const promptTokens = request.Prompt !== undefined ? countPromptTokens(request.Prompt) : (facts?.promptTokens ?? 0);
+    const serviceMs = this.serviceMs(request, promptTokens, facts);
     await this.run('predict', serviceMs, true, options);
     const outputTokens = request.Tokens ?? 0;
-    const promptTokens = countPromptTokens(request.Prompt);
     const promptShareMs = this.promptMs(promptTokens);
     return {
       message: EMPTY_MESSAGE,
@@ -208,7 +226,9 @@ export class SimBackend implements BackendProcess {
   }
 
   async embedding(request: PredictOptions, options: CallOptions | undefined): Promise<EmbeddingResult> {
-    await this.run('embedding', this.serviceMs({ ...request, Tokens: 0 }), true, options);
+    const facts = request.CorrelationId ? this.env.requestFacts(request.CorrelationId) : undefined;
+    const promptTokens = countPromptTokens(request.Embeddings ?? request.Prompt);
+    await this.run('embedding', this.serviceMs({ ...request, Tokens: 0 }, promptTokens, facts), true, options);
     return { embeddings: [0] };
   }
 
@@ -359,11 +379,12 @@ export class SimBackend implements BackendProcess {
     for (const listener of [...this.exitListeners]) listener(exit);
   }
 
-  private serviceMs(request: PredictOptions): number {
+  private serviceMs(request: PredictOptions, promptTokens: number, facts: RequestFacts | undefined): number {
+    if (facts?.serviceMs !== undefined) return this.jitter(facts.serviceMs);
     const service = this.model.service;
     if (service.kind === 'fixed') return this.jitter(service.serviceMs);
     const decodeMs = ((request.Tokens ?? 0) / service.tokensPerSecond) * 1000;
-    return this.jitter(decodeMs + this.promptMs(countPromptTokens(request.Prompt)));
+    return this.jitter(decodeMs + this.promptMs(promptTokens));
   }
 
   private promptMs(promptTokens: number): number {

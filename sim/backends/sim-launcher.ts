@@ -5,7 +5,7 @@ import { createRandom, type Random } from '../../src/util/random.js';
 import type { ScenarioFault } from '../scenario/types.js';
 import { FaultInjector, type FaultTarget } from './faults.js';
 import type { GpuMemoryPool } from './gpu-memory.js';
-import { SimBackend, type SimBackendEnvironment, type SimModel } from './sim-backend.js';
+import { SimBackend, type RequestFacts, type SimBackendEnvironment, type SimModel } from './sim-backend.js';
 
 /** The loader asked the simulated launcher for a model the scenario does not define. */
 export class UnknownSimModelError extends LoaderLabError {
@@ -34,6 +34,8 @@ export interface SimLauncherOptions {
   stopMs?: number;
   /** Faults to inject; they are scheduled by `startFaults()`. Default none. */
   faults?: readonly ScenarioFault[];
+  /** Facts about replayed requests (prompt tokens, recorded service time), by `CorrelationId`. Default none. */
+  requestFacts?: (correlationId: string) => RequestFacts | undefined;
 }
 
 /**
@@ -67,6 +69,7 @@ export class SimLauncher implements BackendLauncher, FaultTarget {
       faults: this.faults,
       jitterFraction,
       stopMs: options.stopMs ?? 0,
+      requestFacts: options.requestFacts ?? (() => undefined),
     };
   }
 

@@ -136,7 +136,10 @@ export class MetricsCollector {
   private admissionWaitMax = 0;
 
   private readonly resident = new Map<string, OpenResidency>();
+  /** Overflows the loader reported for loads not yet finished, by model and rule, with the blockers. */
   private readonly overflowReported = new Map<string, Map<'lru' | 'group', string[]>>();
+  /** Resident models whose load went past a rule, with the rules they broke; they explain later breaches. */
+  private readonly admittedPastRules = new Map<string, Set<'lru' | 'group'>>();
   private lruOverflows = 0;
   private groupCoResidences = 0;
   private unexplained = 0;
@@ -286,6 +289,8 @@ export class MetricsCollector {
     this.loadMarks.push({ timeMs: loadStartMs, modelId, nodeId: this.nodeId, durationMs, outcome: 'succeeded' });
     this.resident.set(modelId, { loadStartMs, readyMs: timeMs });
     this.checkInvariants(modelId, timeMs);
+    const reported = this.overflowReported.get(modelId);
+    if (reported) this.admittedPastRules.set(modelId, new Set(reported.keys()));
     this.overflowReported.delete(modelId);
   }
 
@@ -323,29 +328,40 @@ export class MetricsCollector {
     const open = this.resident.get(modelId);
     if (!open) return;
     this.resident.delete(modelId);
+    this.admittedPastRules.delete(modelId);
     this.counters(modelId).residentMs += timeMs - open.readyMs;
     this.residency.push({ modelId, nodeId: this.nodeId, ...open, endMs: timeMs, endReason });
   }
 
-  /** Checks the LRU limit and the groups as the load of `modelId` completes. */
+  /**
+   * Checks the LRU limit and the groups as the load of `modelId` completes. A breach is
+   * explained when this load reported an overflow of that rule, or when a resident model
+   * that takes part in the breach was itself loaded past the rule and reported it.
+   */
   private checkInvariants(modelId: string, timeMs: number): void {
     const residents = [...this.resident.keys()].sort();
     const reported = this.overflowReported.get(modelId);
 
     if (this.lruLimit > 0 && residents.length > this.lruLimit) {
       this.lruOverflows += 1;
-      this.addViolation('lru', modelId, timeMs, residents, [], reported?.get('lru'));
+      const earlier = residents.filter((other) => other !== modelId && this.admittedPastRules.get(other)?.has('lru'));
+      this.addViolation('lru', modelId, timeMs, residents, [], reported?.get('lru'), earlier);
     }
 
     const groups = this.groupsOf.get(modelId) ?? [];
     const shared = new Set<string>();
+    const partners: string[] = [];
     for (const other of residents) {
       if (other === modelId) continue;
-      for (const group of this.groupsOf.get(other) ?? []) if (groups.includes(group)) shared.add(group);
+      const common = (this.groupsOf.get(other) ?? []).filter((group) => groups.includes(group));
+      if (common.length === 0) continue;
+      partners.push(other);
+      for (const group of common) shared.add(group);
     }
     if (shared.size > 0) {
       this.groupCoResidences += 1;
-      this.addViolation('group', modelId, timeMs, residents, [...shared].sort(), reported?.get('group'));
+      const earlier = partners.filter((other) => this.admittedPastRules.get(other)?.has('group'));
+      this.addViolation('group', modelId, timeMs, residents, [...shared].sort(), reported?.get('group'), earlier);
     }
   }
 
@@ -356,13 +372,20 @@ export class MetricsCollector {
     residents: string[],
     groups: string[],
     blockers: string[] | undefined,
+    loadedPastRuleEarlier: string[],
   ): void {
-    const explained = blockers !== undefined;
+    const explained = blockers !== undefined || loadedPastRuleEarlier.length > 0;
     if (!explained) this.unexplained += 1;
     if (this.violations.length >= VIOLATIONS_KEPT) return;
-    const reason = explained
-      ? `the loader waited for ${blockers.join(', ')} to make room and then loaded past the ${kind === 'lru' ? 'LRU limit' : 'group rule'}`
-      : `the loader reported no ${kind} overflow for this load`;
+    const rule = kind === 'lru' ? 'LRU limit' : 'group rule';
+    let reason: string;
+    if (blockers !== undefined) {
+      reason = `the loader waited for ${blockers.join(', ')} to make room and then loaded past the ${rule}`;
+    } else if (loadedPastRuleEarlier.length > 0) {
+      reason = `${loadedPastRuleEarlier.join(', ')} had been loaded past the ${rule} earlier and was still resident`;
+    } else {
+      reason = `the loader reported no ${kind} overflow for this load or the models resident with it`;
+    }
     this.violations.push({ timeMs, kind, modelId, residents, groups, explained, reason });
   }
 

@@ -70,8 +70,9 @@ export interface InvariantViolation {
   /** For `group`: the shared group names; empty for `lru`. */
   groups: string[];
   /**
-   * True when the loader itself reported an overflow for this load (it waited for pinned or
-   * busy models and then went ahead), which the loader contract allows. False means a loader bug.
+   * True when the loader reported an overflow for this load, or for a resident model taking
+   * part in the breach (it waited for pinned or busy models and then went ahead), which the
+   * loader contract allows. False means a loader bug.
    */
   explained: boolean;
   /** A sentence naming the blockers, or saying that the loader reported nothing. */
@@ -150,7 +151,10 @@ export interface RunSummary {
     /** Memory reclaimer threshold as a fraction of GPU memory; null when the reclaimer is off. */
     memoryThreshold: number | null;
     gpuMemoryBytes: number;
+    /** A request not finished this long after its arrival fails as `timeout`. */
     requestTimeoutMs: number;
+    /** Simulated load and service times vary by a uniform factor in [1 - j, 1 + j]; 0 in process mode. */
+    jitterFraction: number;
     models: number;
   };
   workload: {

@@ -12,6 +12,7 @@ const program = new Command('loaderlab')
 
 const registrations = await Promise.all([
   import('./commands/backend.js'),
+  import('./commands/replay.js'),
   import('./commands/agent.js'),
 ]);
 for (const { register } of registrations) {

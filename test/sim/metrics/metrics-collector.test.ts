@@ -144,3 +144,20 @@ describe('MetricsCollector', () => {
     expect(summary.offlineOptimum).toEqual({ lruLimit: 2, coldLoads: 4, ratio: 1.5 });
   });
 });
+
+describe('MetricsCollector invariant attribution', () => {
+  it('explains a breach left by an earlier reported overflow', () => {
+    const metrics = collector({ models: [] });
+    load(metrics, 'x', 0, 10);
+    load(metrics, 'y', 20, 10);
+    metrics.onLoaderEvent({ type: 'load-started', timeMs: 30, modelId: 'slow', backend: 'sim' });
+    metrics.onLoaderEvent({ type: 'overflow', timeMs: 40, modelId: 'z', kind: 'lru', blockers: ['x', 'y'] });
+    load(metrics, 'z', 40, 10);
+    evict(metrics, 'x', 60);
+    metrics.onLoaderEvent({ type: 'load-succeeded', timeMs: 70, modelId: 'slow', backend: 'sim', address: 'sim://slow', durationMs: 40 });
+    const { summary } = metrics.finish(100);
+    expect(summary.invariants.lruOverflows).toBe(2);
+    expect(summary.invariants.unexplained).toBe(0);
+    expect(summary.invariants.violations[1]!.reason).toContain('z had been loaded past the LRU limit');
+  });
+});
