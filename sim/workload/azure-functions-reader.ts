@@ -1,7 +1,7 @@
 import type { TraceColumns, TraceFile } from '../scenario/types.js';
-import { readCsvRecords } from './csv-table.js';
+import { readCsvBatches } from './csv-table.js';
 import { MinHeap } from './min-heap.js';
-import { badRow, parseNonNegative, type RowResult, type TraceRow } from './trace-row.js';
+import { badRow, parseNonNegative, type RowBatch, type RowResult, type TraceRow } from './trace-row.js';
 
 /**
  * The source rounds `duration` to the millisecond, so an invocation that started at the
@@ -18,39 +18,62 @@ const ARRIVAL_ROUNDING_TOLERANCE_MS = 1;
  * `sortWindowRows` rows, which bounds memory. A row that arrives earlier than a row
  * already emitted is more than a window out of order, and it is a bad row.
  */
-export async function* readAzureFunctionsRows(file: TraceFile, columns: TraceColumns, sortWindowRows: number): AsyncGenerator<RowResult> {
+export async function* readAzureFunctionsBatches(file: TraceFile, columns: TraceColumns, sortWindowRows: number): AsyncGenerator<RowBatch> {
   const window = new MinHeap<TraceRow>((a, b) => a.timeMs - b.timeMs || a.line - b.line);
+  const modelKeys = new ModelKeyTable();
   let emittedMs = -Infinity;
   const required = [columns.app, columns.func, columns.endTimestamp, columns.duration];
 
-  for await (const result of readCsvRecords(file, required)) {
-    if (result.kind === 'bad') {
-      yield result;
-      continue;
+  for await (const records of readCsvBatches(file, required)) {
+    const batch: RowBatch = [];
+    for (const result of records) {
+      const parsed = result.kind === 'bad' ? result : parseInvocation(result.record.fields, result.record.line, file, columns, modelKeys);
+      if (parsed.kind === 'bad') {
+        batch.push(parsed);
+        continue;
+      }
+      if (parsed.row.timeMs < emittedMs) {
+        const reason = `arrival ${parsed.row.timeMs} ms is earlier than rows already replayed; raise workload.trace.sortWindowRows above ${sortWindowRows}`;
+        batch.push(badRow(file.path, parsed.row.line, reason));
+        continue;
+      }
+      window.push(parsed.row);
+      if (window.size > sortWindowRows) {
+        const row = window.pop()!;
+        emittedMs = row.timeMs;
+        batch.push({ kind: 'row', row });
+      }
     }
-    const parsed = parseInvocation(result.record.fields, result.record.line, file, columns);
-    if (parsed.kind === 'bad') {
-      yield parsed;
-      continue;
-    }
-    if (parsed.row.timeMs < emittedMs) {
-      yield badRow(file.path, parsed.row.line, `arrival ${parsed.row.timeMs} ms is earlier than rows already replayed; raise workload.trace.sortWindowRows above ${sortWindowRows}`);
-      continue;
-    }
-    window.push(parsed.row);
-    if (window.size > sortWindowRows) {
-      const row = window.pop()!;
-      emittedMs = row.timeMs;
-      yield { kind: 'row', row };
-    }
+    yield batch;
   }
 
+  const rest: RowBatch = [];
   while (window.size > 0) {
-    yield { kind: 'row', row: window.pop()! };
+    rest.push({ kind: 'row', row: window.pop()! });
+  }
+  yield rest;
+}
+
+/**
+ * Gives every row of one (app, func) pair the same flat key string. A key cut from a line
+ * is a slice that keeps the whole chunk read from the file alive. Rows wait in the sort
+ * window long enough for such slices to keep the whole file in memory.
+ */
+class ModelKeyTable {
+  private readonly keys = new Map<string, string>();
+
+  intern(app: string, func: string): string {
+    const key = `${app}:${func}`;
+    let interned = this.keys.get(key);
+    if (interned === undefined) {
+      interned = Buffer.from(key, 'utf8').toString('utf8');
+      this.keys.set(interned, interned);
+    }
+    return interned;
   }
 }
 
-function parseInvocation(fields: Readonly<Record<string, string>>, line: number, file: TraceFile, columns: TraceColumns): RowResult {
+function parseInvocation(fields: Readonly<Record<string, string>>, line: number, file: TraceFile, columns: TraceColumns, modelKeys: ModelKeyTable): RowResult {
   const app = fields[columns.app]!.trim();
   const func = fields[columns.func]!.trim();
   if (app === '' || func === '') {
@@ -70,7 +93,7 @@ function parseInvocation(fields: Readonly<Record<string, string>>, line: number,
     kind: 'row',
     row: {
       timeMs: Math.max(0, arrivalMs),
-      modelKey: `${app}:${func}`,
+      modelKey: modelKeys.intern(app, func),
       promptTokens: undefined,
       outputTokens: undefined,
       serviceMs: durationSeconds * 1000,

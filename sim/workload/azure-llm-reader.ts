@@ -1,6 +1,6 @@
 import type { TraceColumns, TraceFile } from '../scenario/types.js';
-import { readCsvRecords } from './csv-table.js';
-import { badRow, parseTokenCount, type RowResult } from './trace-row.js';
+import { readCsvBatches, type CsvRecord } from './csv-table.js';
+import { badRow, parseTokenCount, type RowBatch, type RowResult } from './trace-row.js';
 
 /** A wall-clock timestamp split so that 100 ns digits survive in a double. */
 export interface WallClockTime {
@@ -10,28 +10,74 @@ export interface WallClockTime {
   fractionMs: number;
 }
 
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/;
-
 /**
- * Parses `YYYY-MM-DD HH:MM:SS.fffffff` (the Azure LLM trace's TIMESTAMP). The text has no
- * time zone and only differences between rows matter, so it is read as UTC, which has no
- * daylight-saving jumps. Returns undefined for any other shape or an impossible date.
+ * Parses `YYYY-MM-DD HH:MM:SS.fffffff` (the Azure LLM trace's TIMESTAMP; a `T` may replace
+ * the space, and the fraction may have 0 to 9 digits). The text has no time zone and only
+ * differences between rows matter, so it is read as UTC, which has no daylight-saving
+ * jumps. Returns undefined for any other shape or an impossible date such as February 30.
  */
 export function parseWallClock(text: string): WallClockTime | undefined {
-  const match = TIMESTAMP.exec(text.trim());
-  if (match === null) {
+  const value = text.trim();
+  // Fixed positions and digit arithmetic: a regex, Date.UTC and Number() per row made
+  // this the slowest step of reading a trace.
+  if (value.length < 19 || value[4] !== '-' || value[7] !== '-' || (value[10] !== ' ' && value[10] !== 'T') || value[13] !== ':' || value[16] !== ':') {
     return undefined;
   }
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-  const epochMs = Date.UTC(year, month - 1, day, hour, minute, second);
-  const check = new Date(epochMs);
-  // Date.UTC rolls 2023-02-30 over into March; such a date is a typo, not a time.
-  if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
+  const year = digitsAt(value, 0, 4);
+  const month = digitsAt(value, 5, 2);
+  const day = digitsAt(value, 8, 2);
+  const hour = digitsAt(value, 11, 2);
+  const minute = digitsAt(value, 14, 2);
+  const second = digitsAt(value, 17, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
     return undefined;
   }
-  const digits = match[7] ?? '';
-  const fractionMs = digits === '' ? 0 : Number(`0.${digits}`) * 1000;
-  return { seconds: epochMs / 1000, fractionMs };
+
+  let fractionMs = 0;
+  if (value.length > 19) {
+    const digitCount = value.length - 20;
+    if (value[19] !== '.' || digitCount < 1 || digitCount > 9) {
+      return undefined;
+    }
+    const fraction = digitsAt(value, 20, digitCount);
+    if (fraction < 0) {
+      return undefined;
+    }
+    fractionMs = (fraction / 10 ** digitCount) * 1000;
+  }
+  const seconds = daysSinceEpoch(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second;
+  return { seconds, fractionMs };
+}
+
+/** Reads `length` decimal digits at `start`, or returns -1 if any is not a digit. */
+function digitsAt(text: string, start: number, length: number): number {
+  let value = 0;
+  for (let index = start; index < start + length; index += 1) {
+    const digit = text.charCodeAt(index) - 48;
+    if (digit < 0 || digit > 9) {
+      return -1;
+    }
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) {
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    return leap ? 29 : 28;
+  }
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** Days from 1970-01-01 to a date of the proleptic Gregorian calendar (civil-from-days inverse). */
+function daysSinceEpoch(year: number, month: number, day: number): number {
+  const shiftedYear = month <= 2 ? year - 1 : year;
+  const era = Math.floor(shiftedYear / 400);
+  const yearOfEra = shiftedYear - era * 400;
+  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
 }
 
 /** Milliseconds from `origin` to `time`, exact to well below a microsecond. */
@@ -50,17 +96,24 @@ function requiredColumns(columns: TraceColumns): string[] {
 export async function findWallClockOrigin(files: readonly TraceFile[], columns: TraceColumns): Promise<WallClockTime | undefined> {
   let origin: WallClockTime | undefined;
   for (const file of files) {
-    for await (const result of readCsvRecords(file, requiredColumns(columns))) {
-      const time = result.kind === 'record' ? parseWallClock(result.record.fields[columns.timestamp]!) : undefined;
-      if (time !== undefined) {
-        if (origin === undefined || millisecondsSince(origin, time) < 0) {
-          origin = time;
-        }
-        break;
-      }
+    const first = await firstWallClock(file, columns);
+    if (first !== undefined && (origin === undefined || millisecondsSince(origin, first) < 0)) {
+      origin = first;
     }
   }
   return origin;
+}
+
+async function firstWallClock(file: TraceFile, columns: TraceColumns): Promise<WallClockTime | undefined> {
+  for await (const batch of readCsvBatches(file, requiredColumns(columns))) {
+    for (const result of batch) {
+      const time = result.kind === 'record' ? parseWallClock(result.record.fields[columns.timestamp]!) : undefined;
+      if (time !== undefined) {
+        return time;
+      }
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -68,44 +121,50 @@ export async function findWallClockOrigin(files: readonly TraceFile[], columns: 
  * GeneratedTokens (output). Times are ms since `origin`. The files have no model column;
  * a `model` column is used when present, else the file's model name from the scenario.
  */
-export async function* readAzureLlmRows(file: TraceFile, columns: TraceColumns, origin: WallClockTime): AsyncGenerator<RowResult> {
+export async function* readAzureLlmBatches(file: TraceFile, columns: TraceColumns, origin: WallClockTime): AsyncGenerator<RowBatch> {
   let previousMs = -Infinity;
-  for await (const result of readCsvRecords(file, requiredColumns(columns), [columns.model])) {
-    if (result.kind === 'bad') {
-      yield result;
-      continue;
+  for await (const records of readCsvBatches(file, requiredColumns(columns), [columns.model])) {
+    const batch: RowBatch = [];
+    for (const result of records) {
+      const row = result.kind === 'bad' ? result : parseRequestRecord(result.record, file, columns, origin, previousMs);
+      if (row.kind === 'row') {
+        previousMs = row.row.timeMs;
+      }
+      batch.push(row);
     }
-    const { fields, line } = result.record;
-    const time = parseWallClock(fields[columns.timestamp]!);
-    if (time === undefined) {
-      yield badRow(file.path, line, `${columns.timestamp} must look like 2023-11-16 18:15:46.6805900, got ${JSON.stringify(fields[columns.timestamp])}`);
-      continue;
-    }
-    const timeMs = millisecondsSince(origin, time);
-    if (timeMs < previousMs) {
-      yield badRow(file.path, line, `${columns.timestamp} ${fields[columns.timestamp]} is earlier than the row before; sort the file by time`);
-      continue;
-    }
-    const promptTokens = parseTokenCount(fields[columns.promptTokens]!);
-    const outputTokens = parseTokenCount(fields[columns.outputTokens]!);
-    if (promptTokens === undefined || outputTokens === undefined) {
-      const [name, value] = promptTokens === undefined ? [columns.promptTokens, fields[columns.promptTokens]] : [columns.outputTokens, fields[columns.outputTokens]];
-      yield badRow(file.path, line, `${name} must be an integer >= 0, got ${JSON.stringify(value)}`);
-      continue;
-    }
-    previousMs = timeMs;
-    const model = fields[columns.model]?.trim();
-    yield {
-      kind: 'row',
-      row: {
-        timeMs,
-        modelKey: model !== undefined && model !== '' ? model : file.modelKey,
-        promptTokens,
-        outputTokens,
-        serviceMs: undefined,
-        file: file.path,
-        line,
-      },
-    };
+    yield batch;
   }
+}
+
+function parseRequestRecord(record: CsvRecord, file: TraceFile, columns: TraceColumns, origin: WallClockTime, previousMs: number): RowResult {
+  const { fields, line } = record;
+  const time = parseWallClock(fields[columns.timestamp]!);
+  if (time === undefined) {
+    return badRow(file.path, line, `${columns.timestamp} must look like 2023-11-16 18:15:46.6805900, got ${JSON.stringify(fields[columns.timestamp])}`);
+  }
+  const timeMs = millisecondsSince(origin, time);
+  if (timeMs < previousMs) {
+    return badRow(file.path, line, `${columns.timestamp} ${fields[columns.timestamp]} is earlier than the row before; sort the file by time`);
+  }
+  const promptTokens = parseTokenCount(fields[columns.promptTokens]!);
+  if (promptTokens === undefined) {
+    return badRow(file.path, line, `${columns.promptTokens} must be an integer >= 0, got ${JSON.stringify(fields[columns.promptTokens])}`);
+  }
+  const outputTokens = parseTokenCount(fields[columns.outputTokens]!);
+  if (outputTokens === undefined) {
+    return badRow(file.path, line, `${columns.outputTokens} must be an integer >= 0, got ${JSON.stringify(fields[columns.outputTokens])}`);
+  }
+  const model = fields[columns.model]?.trim();
+  return {
+    kind: 'row',
+    row: {
+      timeMs,
+      modelKey: model !== undefined && model !== '' ? model : file.modelKey,
+      promptTokens,
+      outputTokens,
+      serviceMs: undefined,
+      file: file.path,
+      line,
+    },
+  };
 }

@@ -1,16 +1,16 @@
 import path from 'node:path';
 import { createRandom } from '../../src/util/random.js';
-import type { Scenario, ScenarioWorkload, TraceSource } from '../scenario/types.js';
-import { findWallClockOrigin, readAzureLlmRows } from './azure-llm-reader.js';
-import { readAzureFunctionsRows } from './azure-functions-reader.js';
+import type { GeneratorSource, Scenario, ScenarioWorkload, TraceSource } from '../scenario/types.js';
+import { findWallClockOrigin, readAzureLlmBatches } from './azure-llm-reader.js';
+import { readAzureFunctionsBatches } from './azure-functions-reader.js';
 import { InvalidTraceRowError } from './errors.js';
 import { generateRequests } from './generators.js';
-import { readJsonlRows } from './jsonl-reader.js';
-import { mergeRowStreams } from './merge-rows.js';
+import { readJsonlBatches } from './jsonl-reader.js';
+import { mergeRowBatches } from './merge-rows.js';
 import { ModelMapper } from './model-mapping.js';
 import { createTokenSampler } from './sampling.js';
 import { SKIPPED_ROW_SAMPLE_LIMIT, type SkippedRow, type TraceRequest, type Workload } from './trace-request.js';
-import type { RowResult } from './trace-row.js';
+import type { BadRow, RowBatch } from './trace-row.js';
 
 /** Random stream names of trace workloads, one per purpose. */
 export const TRACE_STREAMS = {
@@ -25,26 +25,22 @@ export function createWorkload(scenario: Scenario): Workload {
 }
 
 /**
- * Streams the rows of a trace source in time order, before model mapping and the time
- * window. Times are the trace's own, from 0 at its first row for Azure LLM files.
+ * Streams the rows of a trace source in time order and in batches, before model mapping
+ * and the time window. Times are the trace's own, from 0 at the first row for Azure LLM files.
  */
-export async function* readTraceRows(source: TraceSource): AsyncGenerator<RowResult> {
+export async function* readTraceBatches(source: TraceSource): AsyncGenerator<RowBatch> {
   switch (source.format) {
     case 'jsonl':
-      yield* mergeRowStreams(source.files.map((file) => readJsonlRows(file, source.columns)));
+      yield* mergeRowBatches(source.files.map((file) => readJsonlBatches(file, source.columns)));
       return;
     case 'azure-llm-2023': {
-      const origin = await findWallClockOrigin(source.files, source.columns);
-      if (origin === undefined) {
-        // No row has a valid time: read anyway so each bad row is reported.
-        yield* mergeRowStreams(source.files.map((file) => readAzureLlmRows(file, source.columns, { seconds: 0, fractionMs: 0 })));
-        return;
-      }
-      yield* mergeRowStreams(source.files.map((file) => readAzureLlmRows(file, source.columns, origin)));
+      // When no row has a valid time, any origin does: every row is then reported as bad.
+      const origin = (await findWallClockOrigin(source.files, source.columns)) ?? { seconds: 0, fractionMs: 0 };
+      yield* mergeRowBatches(source.files.map((file) => readAzureLlmBatches(file, source.columns, origin)));
       return;
     }
     case 'azure-functions-2021':
-      yield* mergeRowStreams(source.files.map((file) => readAzureFunctionsRows(file, source.columns, source.sortWindowRows)));
+      yield* mergeRowBatches(source.files.map((file) => readAzureFunctionsBatches(file, source.columns, source.sortWindowRows)));
       return;
   }
 }
@@ -73,51 +69,71 @@ class ScenarioWorkloadStream implements Workload {
     this.samples.length = 0;
     const source = this.scenario.workload.source;
     const modelIds = this.scenario.models.map((model) => model.id);
-    const requests = source.kind === 'trace' ? this.traceRequests(source, modelIds) : generateRequests(source, modelIds, this.scenario.seed);
-    return applyWindow(requests, this.scenario.workload)[Symbol.asyncIterator]();
+    const requests = source.kind === 'trace' ? this.traceRequests(source, modelIds) : this.generatedRequests(source, modelIds);
+    return requests[Symbol.asyncIterator]();
   }
 
-  /** Reads trace rows, applies the skip policy and the model mapping, fills in missing tokens. */
+  private async *generatedRequests(source: GeneratorSource, modelIds: readonly string[]): AsyncGenerator<TraceRequest> {
+    const window = new TimeWindow(this.scenario.workload);
+    for (const request of generateRequests(source, modelIds, this.scenario.seed)) {
+      const timeMs = window.place(request.timeMs);
+      if (timeMs === 'after') {
+        return;
+      }
+      if (timeMs !== 'before') {
+        request.timeMs = timeMs;
+        yield request;
+      }
+    }
+  }
+
+  /**
+   * Reads trace rows, applies the skip policy, the time window and the model mapping, and
+   * fills in missing token counts. Rows outside the window are dropped before mapping, so
+   * they take no random draws.
+   */
   private async *traceRequests(source: TraceSource, modelIds: readonly string[]): AsyncGenerator<TraceRequest> {
     const seed = this.scenario.seed;
     const mapper = new ModelMapper(source.modelMapping, modelIds, createRandom(seed, TRACE_STREAMS.modelMapping));
     const promptTokens = createTokenSampler(source.promptTokens, createRandom(seed, TRACE_STREAMS.promptTokens));
     const outputTokens = createTokenSampler(source.outputTokens, createRandom(seed, TRACE_STREAMS.outputTokens));
-    const { startMs, endMs } = this.scenario.workload;
+    const window = new TimeWindow(this.scenario.workload);
 
-    for await (const result of readTraceRows(source)) {
-      if (result.kind === 'bad') {
-        this.rejectRow(result);
-        continue;
+    for await (const batch of readTraceBatches(source)) {
+      for (const result of batch) {
+        if (result.kind === 'bad') {
+          this.rejectRow(result);
+          continue;
+        }
+        const row = result.row;
+        const timeMs = window.place(row.timeMs);
+        if (timeMs === 'after') {
+          return;
+        }
+        if (timeMs === 'before') {
+          continue;
+        }
+        const mapped = mapper.map(row.modelKey);
+        if (mapped.kind === 'unmapped') {
+          this.rejectRow({ kind: 'bad', file: row.file, line: row.line, reason: mapped.reason });
+          continue;
+        }
+        const request: TraceRequest = {
+          timeMs,
+          modelId: mapped.modelId,
+          promptTokens: row.promptTokens ?? promptTokens(),
+          outputTokens: row.outputTokens ?? outputTokens(),
+          line: row.line,
+        };
+        if (row.serviceMs !== undefined) {
+          request.serviceMs = row.serviceMs;
+        }
+        yield request;
       }
-      const row = result.row;
-      // Rows outside the window are dropped before mapping, so they take no random draws.
-      if (row.timeMs < startMs) {
-        continue;
-      }
-      if (endMs !== undefined && row.timeMs >= endMs) {
-        return;
-      }
-      const mapped = mapper.map(row.modelKey);
-      if (mapped.kind === 'unmapped') {
-        this.rejectRow({ kind: 'bad', file: row.file, line: row.line, reason: mapped.reason });
-        continue;
-      }
-      const request: TraceRequest = {
-        timeMs: row.timeMs,
-        modelId: mapped.modelId,
-        promptTokens: row.promptTokens ?? promptTokens(),
-        outputTokens: row.outputTokens ?? outputTokens(),
-        line: row.line,
-      };
-      if (row.serviceMs !== undefined) {
-        request.serviceMs = row.serviceMs;
-      }
-      yield request;
     }
   }
 
-  private rejectRow(bad: Extract<RowResult, { kind: 'bad' }>): void {
+  private rejectRow(bad: BadRow): void {
     if (!this.scenario.workload.skipBadRows) {
       throw new InvalidTraceRowError(bad.file, bad.line, bad.reason);
     }
@@ -128,17 +144,26 @@ class ScenarioWorkloadStream implements Workload {
   }
 }
 
-/** Drops requests outside [startMs, endMs), shifts startMs to 0 and divides times by the speed-up. */
-async function* applyWindow(requests: AsyncIterable<TraceRequest>, workload: ScenarioWorkload): AsyncGenerator<TraceRequest> {
-  const { startMs, endMs, speedUp } = workload;
-  for await (const request of requests) {
-    if (request.timeMs < startMs) {
-      continue;
+/** The time window and speed-up of a workload, applied to trace times in order. */
+class TimeWindow {
+  private readonly startMs: number;
+  private readonly endMs: number;
+  private readonly speedUp: number;
+
+  constructor(workload: ScenarioWorkload) {
+    this.startMs = workload.startMs;
+    this.endMs = workload.endMs ?? Infinity;
+    this.speedUp = workload.speedUp;
+  }
+
+  /** Returns the replay time of trace time `timeMs`: `startMs` becomes 0, then time is divided by the speed-up. */
+  place(timeMs: number): number | 'before' | 'after' {
+    if (timeMs < this.startMs) {
+      return 'before';
     }
-    if (endMs !== undefined && request.timeMs >= endMs) {
-      return;
+    if (timeMs >= this.endMs) {
+      return 'after';
     }
-    request.timeMs = (request.timeMs - startMs) / speedUp;
-    yield request;
+    return (timeMs - this.startMs) / this.speedUp;
   }
 }

@@ -1,8 +1,8 @@
 import type { TraceFile } from '../scenario/types.js';
 import { indexColumns, splitCsvLine } from './csv.js';
 import { InvalidTraceHeaderError } from './errors.js';
-import { readLines } from './line-reader.js';
-import { badRow, type RowResult } from './trace-row.js';
+import { readLineBatches } from './line-reader.js';
+import { badRow, type BadRow } from './trace-row.js';
 
 /** A CSV data line split into the fields a reader asked for, by column name. */
 export interface CsvRecord {
@@ -10,52 +10,55 @@ export interface CsvRecord {
   line: number;
 }
 
+export type CsvResult = { kind: 'record'; record: CsvRecord } | BadRow;
+
 /**
- * Streams the data lines of a CSV file with a header line. `required` columns must be in
- * the header (else `InvalidTraceHeaderError`); `optional` ones are read when present.
- * Blank lines are ignored; a line with fewer fields than the header is a bad row.
+ * Streams the data lines of a CSV file with a header line, in batches (one per chunk read).
+ * `required` columns must be in the header, else `InvalidTraceHeaderError`; `optional`
+ * ones are read when present. Blank lines are ignored, and a line with fewer fields than
+ * a wanted column needs is a bad row.
  */
-export async function* readCsvRecords(
+export async function* readCsvBatches(
   file: TraceFile,
   required: readonly string[],
   optional: readonly string[] = [],
-): AsyncGenerator<{ kind: 'record'; record: CsvRecord } | Extract<RowResult, { kind: 'bad' }>> {
-  let columns: Map<string, number> | undefined;
-  let wanted: [string, number][] = [];
-  for await (const { text, line } of readLines(file.path)) {
-    if (text.trim() === '') {
-      continue;
-    }
-    const values = splitCsvLine(text);
-    if (columns === undefined) {
-      columns = indexColumns(values ?? []);
-      wanted = resolveWanted(file.path, columns, required, optional);
-      continue;
-    }
-    if (values === undefined) {
-      yield badRow(file.path, line, 'unterminated quoted field') as Extract<RowResult, { kind: 'bad' }>;
-      continue;
-    }
-    const fields: Record<string, string> = {};
-    let missing: string | undefined;
-    for (const [name, index] of wanted) {
-      const value = values[index];
-      if (value === undefined) {
-        missing = name;
-        break;
+): AsyncGenerator<CsvResult[]> {
+  let wanted: [string, number][] | undefined;
+  for await (const lines of readLineBatches(file.path)) {
+    const batch: CsvResult[] = [];
+    for (const { text, line } of lines) {
+      if (text.trim() === '') {
+        continue;
       }
-      fields[name] = value;
+      const values = splitCsvLine(text);
+      if (wanted === undefined) {
+        wanted = resolveWanted(file.path, indexColumns(values ?? []), required, optional);
+        continue;
+      }
+      batch.push(toRecord(file.path, values, line, wanted));
     }
-    if (missing !== undefined) {
-      const reason = `has ${values.length} field(s), so column ${missing} is missing`;
-      yield badRow(file.path, line, reason) as Extract<RowResult, { kind: 'bad' }>;
-      continue;
+    if (batch.length > 0) {
+      yield batch;
     }
-    yield { kind: 'record', record: { fields, line } };
   }
-  if (columns === undefined) {
-    throw new InvalidTraceHeaderError(file.path, 'the file is empty; expected a header line with the columns ' + required.join(', '));
+  if (wanted === undefined) {
+    throw new InvalidTraceHeaderError(file.path, `the file is empty; expected a header line with the columns ${required.join(', ')}`);
   }
+}
+
+function toRecord(file: string, values: string[] | undefined, line: number, wanted: readonly [string, number][]): CsvResult {
+  if (values === undefined) {
+    return badRow(file, line, 'unterminated quoted field');
+  }
+  const fields: Record<string, string> = {};
+  for (const [name, index] of wanted) {
+    const value = values[index];
+    if (value === undefined) {
+      return badRow(file, line, `has ${values.length} field(s), so column ${name} is missing`);
+    }
+    fields[name] = value;
+  }
+  return { kind: 'record', record: { fields, line } };
 }
 
 function resolveWanted(

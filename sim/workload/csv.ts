@@ -5,6 +5,10 @@
  * have none.
  */
 export function splitCsvLine(line: string): string[] | undefined {
+  // Trace files rarely quote anything, and a plain split is several times faster.
+  if (!line.includes('"')) {
+    return line.split(',');
+  }
   const fields: string[] = [];
   let field = '';
   let index = 0;

@@ -63,11 +63,11 @@ export function* generateArrivalTimes(arrival: ArrivalProcess, durationMs: numbe
 }
 
 /** Generates requests from a generator source; each purpose draws from its own stream of `seed`. */
-export async function* generateRequests(
+export function* generateRequests(
   source: GeneratorSource,
   modelIds: readonly string[],
   seed: number | string,
-): AsyncGenerator<TraceRequest> {
+): Generator<TraceRequest> {
   const chooser = new ModelChooser(modelIds, source.popularity, createRandom(seed, GENERATOR_STREAMS.modelChoice));
   const promptTokens = createTokenSampler(source.promptTokens, createRandom(seed, GENERATOR_STREAMS.promptTokens));
   const outputTokens = createTokenSampler(source.outputTokens, createRandom(seed, GENERATOR_STREAMS.outputTokens));

@@ -1,28 +1,34 @@
 import type { TraceColumns, TraceFile } from '../scenario/types.js';
 import { isRecord } from '../scenario/field-path.js';
-import { readLines } from './line-reader.js';
-import { badRow, type RowResult } from './trace-row.js';
+import { readLineBatches } from './line-reader.js';
+import { badRow, type RowBatch, type RowResult } from './trace-row.js';
 
 /**
  * Reads the project's JSONL trace: one JSON object per line with the arrival time in ms,
  * the model id and the token counts (field names from `columns`). Blank lines are ignored.
  * Rows must be in time order, because the replay streams them.
  */
-export async function* readJsonlRows(file: TraceFile, columns: TraceColumns): AsyncGenerator<RowResult> {
+export async function* readJsonlBatches(file: TraceFile, columns: TraceColumns): AsyncGenerator<RowBatch> {
   let previousMs = -Infinity;
-  for await (const { text, line } of readLines(file.path)) {
-    if (text.trim() === '') {
-      continue;
-    }
-    const result = parseJsonlLine(text, line, file, columns);
-    if (result.kind === 'row') {
-      if (result.row.timeMs < previousMs) {
-        yield badRow(file.path, line, `${columns.timestamp} ${result.row.timeMs} is earlier than the row before (${previousMs}); sort the file by time`);
+  for await (const lines of readLineBatches(file.path)) {
+    const batch: RowBatch = [];
+    for (const { text, line } of lines) {
+      if (text.trim() === '') {
         continue;
       }
-      previousMs = result.row.timeMs;
+      const result = parseJsonlLine(text, line, file, columns);
+      if (result.kind === 'row' && result.row.timeMs < previousMs) {
+        batch.push(badRow(file.path, line, `${columns.timestamp} ${result.row.timeMs} is earlier than the row before (${previousMs}); sort the file by time`));
+        continue;
+      }
+      if (result.kind === 'row') {
+        previousMs = result.row.timeMs;
+      }
+      batch.push(result);
     }
-    yield result;
+    if (batch.length > 0) {
+      yield batch;
+    }
   }
 }
 

@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { TraceReadError } from './errors.js';
 
 /** One line of a text file, without its line break. */
@@ -9,23 +8,45 @@ export interface NumberedLine {
   line: number;
 }
 
+/** Size of each read; lines are handed on per chunk, so readers work without an await per line. */
+const CHUNK_BYTES = 1 << 16;
+
 /**
- * Streams a text file line by line, so memory use stays at one chunk and one line whatever
- * the file's size. Both `\n` and `\r\n` line breaks are accepted.
+ * Streams a text file as batches of lines, one batch per chunk read, so memory use stays at
+ * one chunk plus one partial line whatever the file's size. Both `\n` and `\r\n` line
+ * breaks are accepted; a last line without a line break is included.
  */
-export async function* readLines(file: string): AsyncGenerator<NumberedLine> {
-  const stream = createReadStream(file, { encoding: 'utf8' });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+export async function* readLineBatches(file: string): AsyncGenerator<NumberedLine[]> {
+  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: CHUNK_BYTES });
+  let partial = '';
   let line = 0;
   try {
-    for await (const text of lines) {
-      line += 1;
-      yield { text, line };
+    for await (const chunk of stream as AsyncIterable<string>) {
+      const text = partial + chunk;
+      const batch: NumberedLine[] = [];
+      let start = 0;
+      let end = text.indexOf('\n', start);
+      while (end >= 0) {
+        line += 1;
+        batch.push({ text: stripCarriageReturn(text.slice(start, end)), line });
+        start = end + 1;
+        end = text.indexOf('\n', start);
+      }
+      partial = text.slice(start);
+      if (batch.length > 0) {
+        yield batch;
+      }
     }
   } catch (error) {
     throw new TraceReadError(file, (error as Error).message, { cause: error });
   } finally {
-    lines.close();
     stream.destroy();
   }
+  if (partial !== '') {
+    yield [{ text: stripCarriageReturn(partial), line: line + 1 }];
+  }
+}
+
+function stripCarriageReturn(text: string): string {
+  return text.endsWith('\r') ? text.slice(0, -1) : text;
 }

@@ -12,12 +12,21 @@ export interface TraceRow {
   line: number;
 }
 
-/** Result of one data line: a row, or a malformed row with the reason. */
-export type RowResult =
-  | { kind: 'row'; row: TraceRow }
-  | { kind: 'bad'; file: string; line: number; reason: string };
+/** A malformed line, with the reason it could not be read. */
+export interface BadRow {
+  kind: 'bad';
+  file: string;
+  line: number;
+  reason: string;
+}
 
-export function badRow(file: string, line: number, reason: string): RowResult {
+/** Result of one data line: a row, or a malformed row with the reason. */
+export type RowResult = { kind: 'row'; row: TraceRow } | BadRow;
+
+/** Rows of one chunk of a file, in file order. Readers pass rows on in batches to save an await per row. */
+export type RowBatch = RowResult[];
+
+export function badRow(file: string, line: number, reason: string): BadRow {
   return { kind: 'bad', file, line, reason };
 }
 

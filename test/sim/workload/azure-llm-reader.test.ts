@@ -1,4 +1,5 @@
 import path from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { millisecondsSince, parseWallClock } from '../../../sim/workload/azure-llm-reader.js';
 import { createWorkload } from '../../../sim/workload/create-workload.js';
@@ -114,5 +115,27 @@ ${modelsYaml(['conversation', 'coder'])}workload:
     // The code trace starts at 18:17:03.9799600, 77.29937 s after the conversation trace.
     const firstCoder = requests.find((request) => request.modelId === 'coder')!;
     expect(firstCoder.timeMs).toBeCloseTo(77_299.37, 3);
+  });
+});
+
+describe('parseWallClock against Date.UTC', () => {
+  it('agrees on random valid timestamps', () => {
+    fc.assert(
+      fc.property(fc.date({ min: new Date(Date.UTC(1900, 0, 1)), max: new Date(Date.UTC(2200, 11, 31)), noInvalidDate: true }), fc.integer({ min: 0, max: 9_999_999 }), (date, fraction) => {
+        const text = `${date.toISOString().slice(0, 19).replace('T', ' ')}.${String(fraction).padStart(7, '0')}`;
+        const parsed = parseWallClock(text)!;
+
+        expect(parsed.seconds).toBe(Math.floor(date.getTime() / 1000));
+        expect(parsed.fractionMs).toBeCloseTo(fraction / 10_000, 9);
+      }),
+      { seed: 20231116, numRuns: 500 },
+    );
+  });
+
+  it('accepts 29 February only in leap years', () => {
+    expect(parseWallClock('2024-02-29 00:00:00')).toBeDefined();
+    expect(parseWallClock('2000-02-29 00:00:00')).toBeDefined();
+    expect(parseWallClock('1900-02-29 00:00:00')).toBeUndefined();
+    expect(parseWallClock('2023-02-29 00:00:00')).toBeUndefined();
   });
 });
