@@ -65,7 +65,8 @@ export async function createClusterHarness(
     reconciler: false,
     health: false,
     ...options,
-    connectAgent: (node) => new SwitchableAgentClient(new InProcessAgentClient(cores.get(node.id)!, node.id, node.agentAddress), node.id, downNodes),
+    connectAgent: (node) =>
+      new SwitchableAgentClient(() => new InProcessAgentClient(cores.get(node.id)!, node.id, node.agentAddress), node.id, node.agentAddress, downNodes),
     connectBackend: (address) => processAt(address)?.client ?? unreachableClient(address),
   });
   const events: DistributedEvent[] = [];
@@ -90,24 +91,23 @@ export async function createClusterHarness(
   };
 }
 
-/** An agent client that fails every call while its node is in `downNodes`. */
+/**
+ * An agent client that fails every call while its node is in `downNodes`, and reaches
+ * the node's current agent core on each call, so a test can replace the core (a restart).
+ */
 class SwitchableAgentClient implements AgentClient {
   constructor(
-    private readonly inner: AgentClient,
+    private readonly connect: () => AgentClient,
     private readonly nodeId: string,
+    readonly address: string,
     private readonly downNodes: ReadonlySet<string>,
   ) {}
-  get address(): string {
-    return this.inner.address;
-  }
-  startBackend: AgentClient['startBackend'] = (...args) => this.guard('StartBackend', () => this.inner.startBackend(...args));
-  stopBackend: AgentClient['stopBackend'] = (...args) => this.guard('StopBackend', () => this.inner.stopBackend(...args));
-  listBackends: AgentClient['listBackends'] = (...args) => this.guard('ListBackends', () => this.inner.listBackends(...args));
-  memory: AgentClient['memory'] = (...args) => this.guard('Memory', () => this.inner.memory(...args));
-  heartbeat: AgentClient['heartbeat'] = (...args) => this.guard('Heartbeat', () => this.inner.heartbeat(...args));
-  close(): void {
-    this.inner.close();
-  }
+  startBackend: AgentClient['startBackend'] = (...args) => this.guard('StartBackend', () => this.connect().startBackend(...args));
+  stopBackend: AgentClient['stopBackend'] = (...args) => this.guard('StopBackend', () => this.connect().stopBackend(...args));
+  listBackends: AgentClient['listBackends'] = (...args) => this.guard('ListBackends', () => this.connect().listBackends(...args));
+  memory: AgentClient['memory'] = (...args) => this.guard('Memory', () => this.connect().memory(...args));
+  heartbeat: AgentClient['heartbeat'] = (...args) => this.guard('Heartbeat', () => this.connect().heartbeat(...args));
+  close(): void {}
   private guard<T>(method: string, call: () => Promise<T>): Promise<T> {
     if (this.downNodes.has(this.nodeId)) {
       return Promise.reject(new AgentCallError(method, this.nodeId, this.address, 'connection', 'connection refused'));
