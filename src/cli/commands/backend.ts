@@ -91,6 +91,9 @@ async function runBackend(flags: BackendFlags): Promise<void> {
     return;
   }
 
+  // Listening for signals before the address is printed: a launcher may send SIGTERM as
+  // soon as it reads that line.
+  const terminated = untilTerminated(flags.ignoreSigterm ?? false);
   const logger = new StderrLogger();
   const server = await FakeBackendServer.start(listen, {
     defaults,
@@ -104,7 +107,7 @@ async function runBackend(flags: BackendFlags): Promise<void> {
   // performance.now() counts from the start of this process, so this is the whole start-up time.
   process.stderr.write(`listening on ${server.address} after ${Math.round(clock.now())} ms\n`);
 
-  const signal = await untilTerminated(flags.ignoreSigterm ?? false);
+  const signal = await terminated;
   logger.info('stopping', { signal });
   await server.stop(SHUTDOWN_GRACE_MS);
   process.exitCode = 0;

@@ -88,7 +88,7 @@ describe('ProcessLauncher', () => {
     const backend = await launch();
     const exit = nextExit(backend);
     await backend.stop();
-    expect(await exit).toEqual({ exitCode: 0, signal: null, intentional: true });
+    expect(await exit, backend.recentOutput().join('\n')).toEqual({ exitCode: 0, signal: null, intentional: true });
     expect(backend.isRunning()).toBe(false);
     expect(isProcessAlive(backend.pid!)).toBe(false);
   });
