@@ -30,6 +30,8 @@ export interface ProcessEnvironmentOptions {
  * Creates the `process` environment: the scenario against real child processes of the fake backend
  * (`loaderlab backend`) over gRPC on loopback, on a real clock that may run faster than the
  * scenario. Each model's timings reach its backend as `LoadModel` options, scaled by the speed.
+ * A scenario's load time covers the whole cold load, so the backend is asked to load for
+ * that time less its own start-up, which `prepare()` measures with one spawn.
  *
  * Faults are applied from outside the backend: a crash kills the process (SIGKILL), a hang
  * stops it (SIGSTOP) and resumes it (SIGCONT) when the hang ends, a slow or failing load
@@ -61,6 +63,8 @@ class ProcessEnvironment implements ReplayEnvironment {
   private readonly stoppedPids = new Set<number>();
   private loader: ModelLoader | undefined;
   private stopEvents: (() => void) | undefined;
+  /** Time from spawn to the first healthy `Health` of a fake backend, in scenario ms. */
+  private startupMs = 0;
 
   constructor(scenario: Scenario, options: ProcessEnvironmentOptions) {
     this.speed = options.speed ?? 1;
@@ -91,8 +95,9 @@ class ProcessEnvironment implements ReplayEnvironment {
       loadFactor *= slow.factor;
       this.records[slow.index]!.hit = true;
     }
+    const loadMs = Math.max(0, model.loadMs * loadFactor - this.startupMs);
     const entries = [
-      `load_ms:${Math.round((model.loadMs * loadFactor) / this.speed)}`,
+      `load_ms:${Math.round(loadMs / this.speed)}`,
       `parallel:${model.parallelSlots}`,
       `memory_bytes:${model.sizeBytes}`,
     ];
@@ -105,6 +110,21 @@ class ProcessEnvironment implements ReplayEnvironment {
     }
     if ((this.failingLoads.get(modelId)?.length ?? 0) > 0) entries.push('fail_load:injected load failure');
     return entries;
+  }
+
+  /** Spawns one backend and stops it, to measure the start-up that every cold load pays. */
+  async prepare(): Promise<void> {
+    const [name, definition] = Object.entries(this.backends)[0] ?? [];
+    if (!name || !definition) return;
+    const startedMs = this.clock.now();
+    const backend = await this.launcher.launch({ modelId: 'start-up-calibration', backend: { name, ...definition } });
+    this.startupMs = this.clock.now() - startedMs;
+    await backend.stop({ force: true });
+  }
+
+  /** Start-up time of one fake backend as `prepare()` measured it, in scenario ms. */
+  get measuredStartupMs(): number {
+    return this.startupMs;
   }
 
   attach(loader: ModelLoader): void {

@@ -20,6 +20,8 @@ export interface ReplayEnvironment {
   readonly memoryProbe: MemoryProbe;
   /** Extra `key:value` `LoadModel` options for a model, e.g. the fake backend's timings. */
   loadOptions(modelId: string): readonly string[];
+  /** Gets ready before the replay starts (process mode measures a backend's start-up). */
+  prepare?(): Promise<void>;
   /** Lets the environment follow the loader (process mode accounts memory from its events). */
   attach(loader: ModelLoader): void;
   /** Runs everything due up to `timeMs`, then returns with the clock at `timeMs` or later. */

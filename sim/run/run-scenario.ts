@@ -118,6 +118,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const environment = (options.environment ?? createSimEnvironment)(seeded, context);
 
   try {
+    await environment.prepare?.();
     const replay = new Replay(seeded, environment, options, requestTimeoutMs, requestFacts);
     const collected = await replay.run(workload);
     const summary: RunSummary = {

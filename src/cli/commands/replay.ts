@@ -7,11 +7,8 @@ import type { Command } from 'commander';
 import { RealClock } from '../../clock/real-clock.js';
 import { InvalidOptionError, LoaderLabError } from '../../errors.js';
 import { EXIT_BAD_INPUT } from '../run-cli.js';
-import { loadScenario } from '../../../sim/scenario/load-scenario.js';
 import type { Scenario } from '../../../sim/scenario/types.js';
-import { runScenario, type RunEventRecord, type RunOptions, type RunProgress } from '../../../sim/run/run-scenario.js';
-import { describeExpectation } from '../../../sim/run/expectations.js';
-import { compareModes } from '../../../sim/run/fidelity.js';
+import type { RunEventRecord, RunOptions, RunProgress } from '../../../sim/run/run-scenario.js';
 import type { RunSummary } from '../../../sim/metrics/summary.js';
 import type { RunTimeline } from '../../../sim/metrics/timeline.js';
 
@@ -76,6 +73,13 @@ export function register(program: Command): void {
 async function replay(file: string, flags: ReplayFlags): Promise<number> {
   const backends = parseBackends(flags.backends);
   const speed = parseSpeed(flags.speed);
+  // The simulator is imported on use, so other commands (a backend process) start faster.
+  const [{ loadScenario }, { runScenario }, { describeExpectation }, { compareModes }] = await Promise.all([
+    import('../../../sim/scenario/load-scenario.js'),
+    import('../../../sim/run/run-scenario.js'),
+    import('../../../sim/run/expectations.js'),
+    import('../../../sim/run/fidelity.js'),
+  ]);
   const scenario = await loadScenario(file);
   const outDir = path.resolve(flags.out ?? path.join('reports', safeFolderName(scenario.name)));
   mkdirSync(outDir, { recursive: true });
