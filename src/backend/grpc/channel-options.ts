@@ -17,8 +17,8 @@ export function toChannelOptions(settings: ChannelSettings): ChannelOptions {
   return {
     'grpc.max_send_message_length': settings.maxMessageBytes,
     'grpc.max_receive_message_length': settings.maxMessageBytes,
-    // grpc-js waits 1 s before its first reconnection by default, which would hide a
-    // backend that becomes ready 200 ms after spawn behind a full second of backoff.
+    // grpc-js 1.14 waits 1 s before its first reconnection by default and grows the wait
+    // up to 2 minutes, which would hide a backend that becomes ready during that wait.
     'grpc.initial_reconnect_backoff_ms': settings.reconnectBackoffInitialMs,
     'grpc.max_reconnect_backoff_ms': settings.reconnectBackoffMaxMs,
   };

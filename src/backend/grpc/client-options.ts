@@ -21,9 +21,14 @@ export interface GrpcBackendClientOptions {
   statusDeadlineMs?: number;
   /** Largest message sent or received, in bytes. Default 50 MiB. */
   maxMessageBytes?: number;
-  /** First wait before reconnecting after a failed connection, in ms. Default 20. */
+  /** First wait before reconnecting after a failed connection, in ms. Default 10. */
   reconnectBackoffInitialMs?: number;
-  /** Maximum wait between reconnection attempts, in ms. Default 1 000. */
+  /**
+   * Maximum wait between reconnection attempts, in ms. Default 50, because readiness
+   * polling reuses this channel: with a larger cap, a backend that takes two seconds to
+   * start is seen up to the cap later. A backend that goes away is evicted and its channel
+   * closed, so the fast retries do not go on for long.
+   */
   reconnectBackoffMaxMs?: number;
 }
 
@@ -40,8 +45,8 @@ export function resolveClientOptions(options: GrpcBackendClientOptions = {}): Re
     freeDeadlineMs: options.freeDeadlineMs ?? 30_000,
     statusDeadlineMs: options.statusDeadlineMs ?? 5_000,
     maxMessageBytes: options.maxMessageBytes ?? MAX_MESSAGE_BYTES,
-    reconnectBackoffInitialMs: options.reconnectBackoffInitialMs ?? 20,
-    reconnectBackoffMaxMs: options.reconnectBackoffMaxMs ?? 1_000,
+    reconnectBackoffInitialMs: options.reconnectBackoffInitialMs ?? 10,
+    reconnectBackoffMaxMs: options.reconnectBackoffMaxMs ?? 50,
   };
   const positive = [
     'healthDeadlineMs',
