@@ -14,7 +14,15 @@ export interface ProcessLaunchRequest extends LaunchRequest {
   parallel?: boolean;
 }
 
-/** Backends report a taken port this way: Go's `bind: address already in use`, Node's EADDRINUSE, Python's errno 98. */
+/** Picks of an unused port before taking whatever the picker returns; only a broken picker needs more. */
+const MAX_PORT_PICKS = 20;
+
+/**
+ * Backends report a taken port this way: Go's `bind: address already in use`, Node's
+ * EADDRINUSE, Python's errno 98. NOTE: when another process's gRPC backend holds the port,
+ * it may answer a readiness poll before our child exits. The child's exit then shows up
+ * as a crash after the launch, and the loader reloads the model.
+ */
 const ADDRESS_IN_USE = /address already in use|EADDRINUSE|Errno 98/i;
 
 /**
@@ -25,6 +33,8 @@ const ADDRESS_IN_USE = /address already in use|EADDRINUSE|Errno 98/i;
  */
 export class ProcessLauncher implements BackendLauncher {
   private readonly options: ResolvedProcessLauncherOptions;
+  /** Ports of this launcher's backends that are starting or running. */
+  private readonly portsInUse = new Set<number>();
 
   constructor(options?: ProcessLauncherOptions) {
     this.options = resolveLauncherOptions(options);
@@ -54,10 +64,13 @@ export class ProcessLauncher implements BackendLauncher {
   /** Spawns the backend; when it reports its port taken, retries on a new port. */
   private async spawnWithPortRetry(request: ProcessLaunchRequest, executable: string): Promise<BackendProcess> {
     for (let attempt = 1; ; attempt++) {
-      const port = await this.options.findPort();
+      const port = await this.reservePort();
       try {
-        return await this.spawnOnce(request, executable, port);
+        const backend = await this.spawnOnce(request, executable, port);
+        backend.onExit(() => this.portsInUse.delete(port));
+        return backend;
       } catch (error) {
+        this.portsInUse.delete(port);
         if (!(error instanceof PortTakenError) || attempt >= this.options.portAttempts) {
           throw error instanceof PortTakenError ? error.exitError : error;
         }
@@ -66,6 +79,21 @@ export class ProcessLauncher implements BackendLauncher {
           port,
           attempt,
         });
+      }
+    }
+  }
+
+  /**
+   * Picks a port no backend of this launcher uses. The kernel may hand a just-released
+   * port out again, and two of our own backends on one port would let one answer the
+   * other's readiness polls.
+   */
+  private async reservePort(): Promise<number> {
+    for (let tries = 1; ; tries++) {
+      const port = await this.options.findPort();
+      if (!this.portsInUse.has(port) || tries >= MAX_PORT_PICKS) {
+        this.portsInUse.add(port);
+        return port;
       }
     }
   }

@@ -76,6 +76,21 @@ describe('ProcessLauncher', () => {
     expect(logger.records.some((r) => r.message.includes('port already in use') && r.fields['port'] === taken.port)).toBe(true);
   });
 
+  it('skips a port its own backend uses', async () => {
+    const first = await findFreeLoopbackPort();
+    let second = await findFreeLoopbackPort();
+    while (second === first) second = await findFreeLoopbackPort();
+    const ports = [first, first, second];
+    const launcher = new ProcessLauncher({ findPort: async () => ports.shift() ?? findFreeLoopbackPort() });
+    const backends = [];
+    for (const modelId of ['a', 'b']) {
+      const backend = await launcher.launch({ modelId, backend: fakeBackendDefinition() });
+      started.push(backend);
+      backends.push(backend);
+    }
+    expect(backends.map((b) => b.address)).toEqual([`127.0.0.1:${first}`, `127.0.0.1:${second}`]);
+  });
+
   it('reports the taken port after the last attempt', async () => {
     const taken = await occupyLoopbackPort();
     cleanups.push(taken.close);
