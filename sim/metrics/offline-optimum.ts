@@ -7,9 +7,12 @@
  * loading, where a model is loaded only when a request needs it and one load serves one
  * model. A limit of 0 means no limit, so every distinct model loads once.
  *
- * The optimum sees the whole future and ignores timing, so a real loader can at best match it. The
- * loader also loads again after crashes, idle and memory evictions and failed loads, which
- * the optimum never makes.
+ * The optimum sees the whole future and ignores timing. The loader also loads again after
+ * crashes, idle and memory evictions and failed loads, which the optimum never makes.
+ * NOTE: the optimum is a lower bound only for a loader that keeps the limit and serves
+ * requests one at a time. A loader that loads past the limit when busy models block it
+ * (an overflow), or that makes requests wait and serves many after one load, can make
+ * fewer loads, and its ratio to the optimum then drops below 1.
  */
 export function offlineOptimumColdLoads(sequence: readonly string[], lruLimit: number): number {
   const ids = new Map<string, number>();

@@ -1,4 +1,6 @@
 import type { EvictionReason } from '../../src/loader/events.js';
+import type { ReplicaBalanceSummary } from '../distributed/balance.js';
+import type { DistributedRunSummary } from '../distributed/distributed-summary.js';
 
 /**
  * The layout of `summary.json`, the stable result of one replay. Renderers, CI checks and
@@ -223,7 +225,10 @@ export interface RunSummary {
     lruLimit: number;
     /** Minimum cold loads any eviction policy could make on this model sequence (Belady's rule). */
     coldLoads: number;
-    /** `loads.cold / coldLoads`; null when the optimum is 0. */
+    /**
+     * `loads.cold / coldLoads`; null when the optimum is 0. Below 1 when the loader held more
+     * models than the limit (see `invariants`) or served waiting requests after one load.
+     */
     ratio: number | null;
   };
   faults: FaultRecord[];
@@ -232,4 +237,8 @@ export interface RunSummary {
     results: ExpectationResult[];
   };
   fidelity?: FidelitySummary;
+  /** Distributed runs: how evenly each model's replicas shared the traffic. */
+  replicaBalance?: ReplicaBalanceSummary;
+  /** Distributed runs: the cluster's setup and its registry traffic. */
+  distributed?: DistributedRunSummary;
 }

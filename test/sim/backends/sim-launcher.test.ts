@@ -4,7 +4,7 @@ import type { BackendExit } from '../../../src/backend/backend-launcher.js';
 import { VirtualClock } from '../../../sim/clock/virtual-clock.js';
 import { GpuMemoryPool, SimMemoryProbe } from '../../../sim/backends/gpu-memory.js';
 import { SimLauncher, UnknownSimModelError } from '../../../sim/backends/sim-launcher.js';
-import type { SimModel } from '../../../sim/backends/sim-backend.js';
+import type { RequestFacts, SimModel } from '../../../sim/backends/sim-backend.js';
 import { syntheticPrompt } from '../../../sim/backends/prompt.js';
 import type { ScenarioFault } from '../../../sim/scenario/types.js';
 
@@ -21,7 +21,14 @@ function model(overrides: Partial<SimModel> = {}): SimModel {
   };
 }
 
-async function setup(models: SimModel[], options: { faults?: ScenarioFault[]; jitterFraction?: number; memoryBytes?: number } = {}) {
+interface SetupOptions {
+  faults?: ScenarioFault[];
+  jitterFraction?: number;
+  memoryBytes?: number;
+  requestFacts?: (correlationId: string) => RequestFacts | undefined;
+}
+
+async function setup(models: SimModel[], options: SetupOptions = {}) {
   const clock = new VirtualClock();
   const memory = new GpuMemoryPool(options.memoryBytes ?? 40 * GIB);
   const launcher = new SimLauncher({
@@ -31,6 +38,7 @@ async function setup(models: SimModel[], options: { faults?: ScenarioFault[]; ji
     seed: 7,
     faults: options.faults ?? [],
     jitterFraction: options.jitterFraction ?? 0,
+    ...(options.requestFacts && { requestFacts: options.requestFacts }),
   });
   launcher.startFaults();
   // Faults at time 0 apply before anything the test starts.
@@ -101,6 +109,21 @@ describe('SimLauncher', () => {
     expect(clock.now() - start).toBe(2_500);
     expect(reply.tokens).toBe(100);
     expect(reply.prompt_tokens).toBe(500);
+  });
+
+  it('takes prompt tokens and recorded service time from request facts', async () => {
+    const service = { kind: 'tokens', tokensPerSecond: 50, promptTokensPerSecond: 1_000 } as const;
+    const facts: Record<string, RequestFacts> = { r1: { promptTokens: 500 }, r2: { serviceMs: 7_000 } };
+    const { clock, launch } = await setup([model({ service })], { requestFacts: (id) => facts[id] });
+    const backend = await clock.runUntilSettled(launch(), 'launch');
+    await clock.runUntilSettled(backend.client.loadModel({}), 'load');
+    let start = clock.now();
+    const reply = await clock.runUntilSettled(backend.client.predict({ Tokens: 100, CorrelationId: 'r1' }), 'predict');
+    expect(clock.now() - start).toBe(2_500);
+    expect(reply.prompt_tokens).toBe(500);
+    start = clock.now();
+    await clock.runUntilSettled(backend.client.predict({ Tokens: 100, CorrelationId: 'r2' }), 'recorded');
+    expect(clock.now() - start).toBe(7_000);
   });
 
   it('drops a queued call at its deadline without using a slot', async () => {
