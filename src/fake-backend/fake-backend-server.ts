@@ -13,14 +13,17 @@ import { formatListenAddress, type ListenAddress } from './listen-address.js';
 export interface FakeBackendServerOptions {
   /** Behaviour before `LoadModel` options apply. Default `DEFAULT_FAKE_BEHAVIOUR`. */
   defaults?: Readonly<FakeBehaviour>;
-  /** The fake stands in for real hardware, so it runs on the real clock by default. */
+  /** The fake replaces real hardware, so it runs on the real clock by default. */
   clock?: Clock;
   logger?: Logger;
   /** Ends the process for the `crash_after_calls` fault. Required: only the host process may exit. */
   crash: (reason: string) => void;
 }
 
-/** The address is taken by another process; real backends report it the same way on stderr. */
+/**
+ * The address is taken by another process. The message contains `address already in use`,
+ * as real backends write on stderr, so a launcher retries on another port.
+ */
 export class AddressInUseError extends LoaderLabError {
   readonly code = 'ADDRESS_IN_USE';
   constructor(readonly address: string, options?: { cause?: unknown }) {

@@ -61,7 +61,9 @@ export class FakeBackendService {
         this.context.logger.warn('ignoring unknown options', { keys: applied.unknownKeys });
       }
     } catch (error) {
-      callback(null, { success: false, message: (error as Error).message });
+      const message = (error as Error).message;
+      this.context.logger.warn('rejected LoadModel options', { model: request.Model, error: message });
+      callback(null, { success: false, message });
       return;
     }
 
@@ -162,12 +164,13 @@ export class FakeBackendService {
       return { kind: 'dropped' };
     }
     if (behaviour.hangAfterCalls !== undefined && this.inferenceCalls > behaviour.hangAfterCalls) {
-      // The call is never answered; the client's deadline, a cancel or a kill ends it.
+      // The call never gets a response; the client's deadline, a cancel or a kill ends it.
       this.context.logger.info('hanging inference call', { call: this.inferenceCalls });
       return { kind: 'dropped' };
     }
 
     if (this.state !== 'READY') {
+      this.context.logger.warn('rejected inference call: no model is loaded', { call: this.inferenceCalls });
       reject(serviceError(grpc.status.FAILED_PRECONDITION, 'no model is loaded; call LoadModel first'));
       return { kind: 'dropped' };
     }

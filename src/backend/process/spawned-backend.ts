@@ -90,7 +90,7 @@ export class SpawnedBackend implements BackendProcess {
     await this.exited;
   }
 
-  /** Calls `listener` once with the exit. When the child has exited already, it is called on the next tick. */
+  /** Calls `listener` once with the exit. When the child has exited already, the call comes in a microtask. */
   onExit(listener: (exit: BackendExit) => void): () => void {
     if (this.exit !== undefined) {
       const exit = this.exit;

@@ -134,7 +134,7 @@ function parseExitCode(value: string): number {
   return code;
 }
 
-/** Resolves with the signal that asks the backend to stop. */
+/** Resolves with the signal that requests a stop. */
 function untilTerminated(ignoreSigterm: boolean): Promise<NodeJS.Signals> {
   const stopSignals: NodeJS.Signals[] = ignoreSigterm ? ['SIGINT'] : ['SIGTERM', 'SIGINT'];
   // A listener replaces Node's default action, which would end the process on SIGTERM.
