@@ -57,6 +57,10 @@ export function register(program: Command): void {
     .option('--speed <factor>', 'process mode: run the real clock this many times faster than the scenario', '1')
     .option('--no-report', 'skip report.html')
     .action(async (file: string, flags: ReplayFlags) => {
+      // A reader that stops early (`| head`) is not an error of the replay.
+      process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EPIPE') throw error;
+      });
       try {
         process.exitCode = await replay(file, flags);
       } catch (error) {
