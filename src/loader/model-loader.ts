@@ -411,19 +411,32 @@ export class ModelLoader {
   /**
    * Makes room for a cold load and reserves its slot. Planning and reserving happen in one
    * synchronous step, so concurrent cold loads of different models each see the others'
-   * reservations and cannot together overshoot the LRU limit. When busy, pinned or loading
-   * models are in the way, it waits (woken as soon as a model goes idle, stops or finishes
-   * loading) for up to `evictionRetries` retry intervals, then loads anyway and reports
-   * an overflow.
+   * reservations and cannot together overshoot the LRU limit.
+   *
+   * A load in progress that stands in the way is always waited for, because it ends
+   * (ready or failed) within the LoadModel deadline. Busy or pinned blockers are waited for
+   * up to `evictionRetries` retry intervals, counted only while no loading blocker remains;
+   * then the load goes ahead and reports an overflow. Waits end early when a model goes
+   * idle, stops or finishes loading.
    */
   private async admit(request: LoadRequest): Promise<ModelRecord> {
     const waitStartedMs = this.now();
-    const deadlineMs = waitStartedMs + this.options.evictionRetries * this.options.evictionRetryIntervalMs;
+    const windowMs = this.options.evictionRetries * this.options.evictionRetryIntervalMs;
+    let windowStartMs = waitStartedMs;
     let plan = this.planFor(request);
     let reportedBlockers = '';
     let waited = false;
+    let loadingWasInTheWay = false;
 
-    while (plan.blockers.length > 0 && this.now() < deadlineMs) {
+    while (plan.blockers.length > 0) {
+      const loadingInTheWay = plan.blockers.some((b) => b.reason === 'loading');
+      // The window measures time lost to busy or pinned models only, so it restarts while a
+      // load is in the way and once more when that load has just finished.
+      if (loadingInTheWay || loadingWasInTheWay) windowStartMs = this.now();
+      loadingWasInTheWay = loadingInTheWay;
+      const remainingMs = windowStartMs + windowMs - this.now();
+      if (!loadingInTheWay && remainingMs <= 0) break;
+
       waited = true;
       const key = plan.blockers.map((b) => `${b.modelId}:${b.reason}`).join(',');
       if (key !== reportedBlockers) {
@@ -432,7 +445,8 @@ export class ModelLoader {
           this.emit({ type: 'eviction-skipped', timeMs: this.now(), modelId: blocker.modelId, reason: blocker.reason, forModelId: request.modelId });
         }
       }
-      await this.admission.wait(Math.min(this.options.evictionRetryIntervalMs, deadlineMs - this.now()));
+      const pollMs = this.options.evictionRetryIntervalMs;
+      await this.admission.wait(loadingInTheWay ? pollMs : Math.min(pollMs, remainingMs));
       if (this.closing.signal.aborted) throw new LoaderClosedError();
       plan = this.planFor(request);
     }

@@ -179,6 +179,27 @@ describe('ModelLoader cold path', () => {
     expect(h.eventsOf('overflow')).toHaveLength(0);
   });
 
+  it('waits out a slow load in the way past the retry window', async () => {
+    const h = createHarness({ lruLimit: 1, evictionRetries: 2, evictionRetryIntervalMs: 1_000 }, () => ({ loadMs: 60_000 }));
+    await h.settle(Promise.all([h.loader.load(request('a')), h.loader.load(request('b'))]));
+    expect(h.eventsOf('overflow')).toHaveLength(0);
+    expect(h.resident()).toHaveLength(1);
+    expect(h.clock.now()).toBe(120_000);
+  });
+
+  it('counts the retry window only after a blocking load finishes', async () => {
+    const h = createHarness({ lruLimit: 1, evictionRetries: 2, evictionRetryIntervalMs: 1_000 }, (id) =>
+      id === 'a' ? { loadMs: 5_000, hangCalls: true } : {},
+    );
+    const loadA = h.loader.load(request('a')).then((client) => {
+      client.predict({ Prompt: 'hold' }).catch(() => {});
+    });
+    await h.settle(Promise.all([loadA, h.loader.load(request('b'))]));
+    expect(h.eventsOf('overflow')).toEqual([
+      { type: 'overflow', timeMs: 7_000, modelId: 'b', kind: 'lru', blockers: ['a'] },
+    ]);
+  });
+
   it('resolves backend aliases', async () => {
     const h = createHarness({ backends: { 'llama-cpp': { executable: '/bin/llama' } } });
     await h.settle(h.loader.load(request('a', { backend: 'llama' })));

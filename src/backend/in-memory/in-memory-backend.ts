@@ -207,6 +207,9 @@ export class InMemoryBackendClient implements BackendClient {
 
   private run(method: string, durationMs: number, options?: CallOptions): Promise<void> {
     // A real clock's zero-delay timer still waits about 1 ms, which benchmarks would measure.
+    if (options?.signal?.aborted) {
+      return Promise.reject(new BackendCallError(method, this.address, 'other', 'cancelled'));
+    }
     if (durationMs === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const finish = (error?: Error): void => {
