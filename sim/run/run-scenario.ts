@@ -16,6 +16,7 @@ import { evaluateExpectations } from './expectations.js';
 import type { ReplayEnvironment } from './replay-environment.js';
 import { classifyFailure, RequestTimeoutError } from './request-outcome.js';
 import { createSimEnvironment } from './sim-environment.js';
+import { runDistributedScenario } from '../distributed/run-distributed.js';
 
 /** A line of `events.jsonl`: a loader event, or the end of a replayed request. */
 export type RunEventRecord =
@@ -103,6 +104,7 @@ const SHUTDOWN_LIMIT_MS = 600_000;
  * (4 bytes per request).
  */
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunResult> {
+  if (scenario.mode === 'distributed') return runDistributedScenario(scenario, options);
   const seed = options.seed ?? scenario.seed;
   const seeded: Scenario = { ...scenario, seed };
   const requestTimeoutMs = options.requestTimeoutMs ?? (scenario.loader.busyTimeoutMs > 0 ? scenario.loader.busyTimeoutMs : 300_000);

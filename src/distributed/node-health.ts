@@ -100,10 +100,12 @@ export class NodeHealthMonitor {
 
     const previousAgentId = this.agentIds.get(node.id);
     this.agentIds.set(node.id, heartbeat.agentId);
-    if (previousAgentId !== undefined && previousAgentId !== heartbeat.agentId && node.status !== 'unhealthy') {
+    const restarted = previousAgentId !== undefined && previousAgentId !== heartbeat.agentId;
+    if (restarted && node.status !== 'unhealthy') {
       await this.markLost(node, 'its agent restarted');
     }
-    const current = (await this.options.registry.getNode(node.id)) ?? node;
+    // Only a node seen unhealthy needs a fresh read, which keeps a healthy round at one write per node.
+    const current = restarted || node.status === 'unhealthy' ? ((await this.options.registry.getNode(node.id)) ?? node) : node;
     if (current.status === 'unhealthy') {
       await this.stopOrphans(node, heartbeat);
       await this.setStatus(current, 'healthy');
