@@ -1,4 +1,6 @@
 import type { EvictionReason } from '../../src/loader/events.js';
+import type { ReplicaBalanceSummary } from '../distributed/balance.js';
+import type { DistributedRunSummary } from '../distributed/distributed-summary.js';
 
 /**
  * The layout of `summary.json`, the stable result of one replay. Renderers, CI checks and
@@ -235,4 +237,8 @@ export interface RunSummary {
     results: ExpectationResult[];
   };
   fidelity?: FidelitySummary;
+  /** Distributed runs: how evenly each model's replicas shared the traffic. */
+  replicaBalance?: ReplicaBalanceSummary;
+  /** Distributed runs: the cluster's setup and its registry traffic. */
+  distributed?: DistributedRunSummary;
 }
