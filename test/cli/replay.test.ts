@@ -19,7 +19,8 @@ interface CliResult {
 function cli(args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(process.execPath, [main, ...args], { cwd: root, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+      let code = 0;
+      if (error) code = typeof error.code === 'number' ? error.code : -1;
       resolve({ code, stdout, stderr });
     });
   });
