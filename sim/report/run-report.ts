@@ -85,7 +85,8 @@ function headlineCards(summary: RunSummary): SafeHtml[] {
   const optimum =
     offlineOptimum.ratio === null
       ? `offline optimum ${formatCount(offlineOptimum.coldLoads)}`
-      : `${formatDecimal(offlineOptimum.ratio)}× the offline optimum (${formatCount(offlineOptimum.coldLoads)})`;
+      : `${formatDecimal(offlineOptimum.ratio)}× the offline optimum (${formatCount(offlineOptimum.coldLoads)})` +
+        (offlineOptimum.ratio < 1 ? '; below 1 because the loader went past the LRU limit or served queued requests with one load' : '');
   const violations = invariants.lruOverflows + invariants.groupCoResidences;
   let invariantTone: 'pass' | 'fail' | undefined;
   if (invariants.unexplained > 0) {

@@ -190,6 +190,12 @@ function describeRun(summary: RunSummary, wallMs: number): string {
     `  cold loads ${loads.cold} (optimum ${offlineOptimum.coldLoads}, ratio ${ratio}), evictions ${evictions.total} (${evictions.perThousandRequests.toFixed(1)} per 1,000 requests)`,
     `  latency p50 ${latency.p50Ms.toFixed(0)} ms, p99 ${latency.p99Ms.toFixed(0)} ms; LRU overflows ${invariants.lruOverflows}, group co-residences ${invariants.groupCoResidences}`,
   ];
+  if (offlineOptimum.ratio !== null && offlineOptimum.ratio < 1) {
+    lines.push(
+      '  (below the optimum: the loader went past the LRU limit while busy models blocked evictions, ' +
+        'or served queued requests with one load; the optimum keeps the limit strictly)',
+    );
+  }
   if (summary.fidelity) {
     lines.push(`  sim vs process: max relative error ${(summary.fidelity.maxRelativeError * 100).toFixed(1)}% over ${summary.fidelity.entries.length} metrics`);
   }
