@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -48,12 +49,19 @@ interface AgentProcess {
  * backends and are recorded as missed. There is no GPU: each node's memory is the sum of
  * the sizes of its replicas loading or loaded.
  */
-export function createProcessCluster(scenario: Scenario, options: ProcessClusterOptions): ClusterEnvironment {
+export function createProcessCluster(scenario: Scenario, options: ProcessClusterOptions): ProcessClusterEnvironment {
   return new ProcessCluster(scenario, options);
 }
 
-class ProcessCluster implements ClusterEnvironment {
+/** The process cluster, which also names the process groups it started. */
+export interface ProcessClusterEnvironment extends ClusterEnvironment {
+  /** Process group ids of every agent started, each with its backends; for checking that none outlives the run. */
+  processGroups(): number[];
+}
+
+class ProcessCluster implements ProcessClusterEnvironment {
   readonly mode = 'process';
+  private readonly groups: number[] = [];
   private readonly token = randomBytes(24).toString('base64url');
   private readonly agents = new Map<string, AgentProcess>();
   private readonly memory = new Map<string, GpuMemoryPool>();
@@ -61,6 +69,7 @@ class ProcessCluster implements ClusterEnvironment {
   private readonly timers: { cancel(): void }[] = [];
   private readonly logger: Logger;
   private cluster: EmbeddedCluster | undefined;
+  private backendsPath: string | undefined;
   private stopEvents: (() => void) | undefined;
   private closed = false;
 
@@ -148,12 +157,19 @@ class ProcessCluster implements ClusterEnvironment {
     return this.records.map((record) => ({ ...record }));
   }
 
+  processGroups(): number[] {
+    return [...this.groups];
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.stopFaults();
     this.stopEvents?.();
     await Promise.all([...this.agents.values()].map((agent) => stopAgent(agent)));
+    if (this.backendsPath !== undefined) {
+      await rm(path.dirname(this.backendsPath), { recursive: true, force: true });
+    }
     await this.options.local.close();
   }
 
@@ -191,7 +207,20 @@ class ProcessCluster implements ClusterEnvironment {
     const node = this.scenario.nodes.find((n) => n.id === nodeId)!;
     const child = spawn(
       process.execPath,
-      [compiledCli(), 'agent', '--fake-backend', '--node-id', nodeId, '--memory-bytes', String(node.gpuMemoryBytes), '--models-dir', tmpdir(), '--stop-grace-ms', '2000'],
+      [
+        compiledCli(),
+        'agent',
+        '--backends',
+        await this.backendsFile(),
+        '--node-id',
+        nodeId,
+        '--memory-bytes',
+        String(node.gpuMemoryBytes),
+        '--models-dir',
+        tmpdir(),
+        '--stop-grace-ms',
+        '2000',
+      ],
       { env: { ...process.env, LOADERLAB_CLUSTER_TOKEN: this.token }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stderr!.resume();
@@ -200,8 +229,24 @@ class ProcessCluster implements ClusterEnvironment {
       lines.once('line', (line) => resolve(line.replace(/^listening on /, '')));
       child.once('exit', (code) => reject(new Error(`the agent of node ${nodeId} exited with code ${code} before it listened`)));
     });
+    this.groups.push(child.pid!);
     this.logger.info('agent started', { nodeId, address, pid: child.pid });
     return { child, address };
+  }
+
+  /**
+   * Writes, once, the agents' backends file: every backend name the scenario uses runs the
+   * fake backend, as in local process mode.
+   */
+  private async backendsFile(): Promise<string> {
+    if (this.backendsPath === undefined) {
+      const directory = await mkdtemp(path.join(tmpdir(), 'loaderlab-agents-'));
+      const fake = { executable: process.execPath, args: [compiledCli(), 'backend'] };
+      const names = [...new Set(this.scenario.models.map((model) => model.backend))];
+      this.backendsPath = path.join(directory, 'backends.json');
+      await writeFile(this.backendsPath, JSON.stringify(Object.fromEntries(names.map((name) => [name, fake]))));
+    }
+    return this.backendsPath;
   }
 
   private requireAgent(nodeId: string): AgentProcess {

@@ -65,6 +65,9 @@ const NO_LOCAL_LAUNCHER: BackendLauncher = {
  * 3. stream the workload; request i goes to frontend i mod N, loads its model through
  *    the router and makes one inference call;
  * 4. after every request ended, close the metrics and stop every replica.
+ *
+ * The summary's and the timeline's times count from the run's start, before the warm-up.
+ * The workload's arrivals and the faults' scheduled times count from the end of the warm-up.
  */
 export async function runDistributedScenario(
   scenario: Scenario,
@@ -112,7 +115,8 @@ export async function runDistributedScenario(
       },
       workload: { source: workload.source, skippedRows: workload.skippedRows, ...collected.arrivals },
       ...collected.summary,
-      faults: environment.faultRecords(),
+      // Faults count from the end of the warm-up, the summary's times from the run's start.
+      faults: environment.faultRecords().map((record) => ({ ...record, timeMs: record.timeMs + collected.warmUpMs })),
       expectations: { passed: true, results: [] },
       replicaBalance: collected.balance,
       distributed: collected.distributed,
@@ -143,6 +147,8 @@ function chooseEnvironment(scenario: Scenario, context: EnvironmentContext, opti
 }
 
 interface Collected {
+  /** Run-clock time the minimum replicas took to load, before the workload and the faults started. */
+  warmUpMs: number;
   summary: Omit<RunSummary, 'schemaVersion' | 'scenario' | 'seed' | 'mode' | 'codeVersion' | 'config' | 'workload' | 'faults' | 'expectations'>;
   timeline: RunResult['timeline'];
   arrivals: { firstArrivalMs: number; lastArrivalMs: number };
@@ -253,10 +259,11 @@ class DistributedReplay {
     env.attach(cluster);
     let replayError: { error: unknown } | undefined;
     try {
+      const startMs = env.clock.now();
       await this.warmUp();
       cluster.start();
       env.startFaults();
-      return await this.replay(workload, env.clock.now());
+      return await this.replay(workload, env.clock.now(), env.clock.now() - startMs);
     } catch (error) {
       replayError = { error };
       throw error;
@@ -279,7 +286,7 @@ class DistributedReplay {
     }
   }
 
-  private async replay(workload: Workload, originMs: number): Promise<Collected> {
+  private async replay(workload: Workload, originMs: number, warmUpMs: number): Promise<Collected> {
     const { env, metrics } = this;
     let lastArrivalMs = originMs;
     for await (const request of workload) {
@@ -302,6 +309,7 @@ class DistributedReplay {
     const { summary, timeline, balance } = metrics.finish(env.clock.now());
     const settings = this.scenario.frontends;
     return {
+      warmUpMs,
       summary,
       timeline,
       balance,
