@@ -8,7 +8,8 @@ export interface BenchFunction {
  * A measured function and the baseline it is judged against, timed in the same run so the
  * ratio survives a noisy, shared machine where absolute numbers do not.
  */
-export interface Comparison {
+export interface TimedComparison {
+  kind?: 'timed';
   /** Stable id, used by `--compare` to match runs, e.g. `loader/resident-load`. */
   id: string;
   /** Parameters shown in the report, e.g. `{ residentModels: 64 }`. */
@@ -16,6 +17,27 @@ export interface Comparison {
   baseline: BenchFunction;
   subject: BenchFunction;
 }
+
+/** Paired durations, in milliseconds, measured by the comparison itself. */
+export interface DurationSamples {
+  baselineMs: number[];
+  subjectMs: number[];
+}
+
+/**
+ * A comparison whose two durations come out of one operation rather than from timing two
+ * functions: spawn-to-ready of a backend against the start-up time the backend reports.
+ */
+export interface SampledComparison {
+  kind: 'sampled';
+  id: string;
+  params?: Record<string, number | string>;
+  baselineName: string;
+  subjectName: string;
+  sample(): Promise<DurationSamples>;
+}
+
+export type Comparison = TimedComparison | SampledComparison;
 
 /** A group of comparisons that share set-up. */
 export interface BenchSuite {
@@ -32,7 +54,7 @@ export interface ComparisonResult {
   params: Record<string, number | string>;
   baselineName: string;
   subjectName: string;
-  /** Mean time per operation, in microseconds. */
+  /** Mean time per operation, in microseconds (the median for sampled comparisons). */
   baselineMeanUs: number;
   subjectMeanUs: number;
   /** `subjectMeanUs / baselineMeanUs`: how many times slower than the baseline. */

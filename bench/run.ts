@@ -6,8 +6,11 @@ import type { BenchSuite, ComparisonResult } from './comparison.js';
 import { measureComparison } from './measure.js';
 import { renderBenchPage } from './render-bench-page.js';
 import { loaderSuite } from './suites/loader.js';
+import { processSuite } from './suites/process.js';
+import { replicaPickSuite } from './suites/replica-pick.js';
+import { simulatorSuite } from './suites/simulator.js';
 
-const SUITES: readonly BenchSuite[] = [loaderSuite];
+const SUITES: readonly BenchSuite[] = [loaderSuite, replicaPickSuite, simulatorSuite, processSuite];
 
 interface BenchCliOptions {
   suite?: string[];
