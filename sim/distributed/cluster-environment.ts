@@ -13,6 +13,11 @@ import type { FaultRecord } from '../metrics/summary.js';
 export interface ClusterEnvironment {
   readonly mode: 'sim' | 'process';
   readonly clock: Clock;
+  /**
+   * Run-clock milliseconds per wall-clock millisecond: 1 for real time, the speed-up of a
+   * scaled process run. Undefined on a virtual clock, where wall time does not matter.
+   */
+  readonly speed: number | undefined;
   /** Nodes to register, with their agents' addresses once `prepare()` has run. */
   nodes(): readonly NodeRegistration[];
   readonly connectAgent: AgentConnector;

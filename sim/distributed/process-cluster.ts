@@ -95,6 +95,11 @@ class ProcessCluster implements ProcessClusterEnvironment {
     return this.options.local.clock;
   }
 
+  get speed(): number {
+    const clock = this.options.local.clock as { speed?: number };
+    return clock.speed ?? 1;
+  }
+
   nodes(): readonly NodeRegistration[] {
     return this.scenario.nodes.map((node) => ({
       id: node.id,

@@ -32,7 +32,11 @@ export interface DistributedRunOptions {
   registryCosts?: RegistryCosts;
   /** How often the reconciler runs. Default 5,000 ms. */
   reconcileIntervalMs?: number;
-  /** How often agents are asked for heartbeats. Default 1,000 ms; a node is lost after 3 missed. */
+  /**
+   * How often agents are asked for heartbeats, in run-clock ms; a node is lost after 3
+   * missed. Default 1,000 ms, and in a sped-up process run one second of wall time, because
+   * real processes answer in wall time.
+   */
   heartbeatIntervalMs?: number;
   /** Window of the fairness-over-time series. Default 60,000 ms. */
   balanceWindowMs?: number;
@@ -219,7 +223,7 @@ class DistributedReplay {
         intervalMs: options.reconcileIntervalMs ?? 5_000,
         ...(scenario.loader.idleTimeoutMs > 0 && { scaleDownIdleMs: scenario.loader.idleTimeoutMs }),
       },
-      health: { heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1_000, missedHeartbeats: 3 },
+      health: { heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1_000 * Math.max(1, env.speed ?? 1), missedHeartbeats: 3 },
     });
     const frontends = cluster.routers.map(
       (router, i) =>

@@ -50,6 +50,7 @@ export function createSimCluster(scenario: Scenario, options: SimClusterOptions)
 class SimCluster implements ClusterEnvironment {
   readonly mode = 'sim';
   readonly clock = new VirtualClock();
+  readonly speed = undefined;
   private readonly simNodes = new Map<string, SimNode>();
   /** Running simulated backends by the address their agent reported. */
   private readonly backends = new Map<string, BackendClient>();

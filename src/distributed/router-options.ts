@@ -55,6 +55,8 @@ export interface DistributedRouterOptions {
   shutdownBusyTimeoutMs?: number;
   /** Route attempts (pick, or place then pick) before giving up. Default 4. */
   maxRouteAttempts?: number;
+  /** Placement avoids a node this long after its agent failed to connect. Default 10,000. */
+  agentFailureBackoffMs?: number;
   /** Route from a cached replica list instead of the registry on every request. Default: off. */
   replicaCache?: ReplicaCacheOptions | false;
 }
@@ -83,6 +85,7 @@ export interface ResolvedRouterOptions {
   readonly pickLeaseTimeoutMs: number;
   readonly shutdownBusyTimeoutMs: number;
   readonly maxRouteAttempts: number;
+  readonly agentFailureBackoffMs: number;
   readonly replicaCache: ReplicaCacheOptions | undefined;
 }
 
@@ -114,6 +117,7 @@ export function resolveRouterOptions(options: DistributedRouterOptions): Resolve
     pickLeaseTimeoutMs: nonNegative('pickLeaseTimeoutMs', options.pickLeaseTimeoutMs ?? 60_000),
     shutdownBusyTimeoutMs: nonNegative('shutdownBusyTimeoutMs', options.shutdownBusyTimeoutMs ?? 30_000),
     maxRouteAttempts: integerAtLeast('maxRouteAttempts', options.maxRouteAttempts ?? 4, 1),
+    agentFailureBackoffMs: nonNegative('agentFailureBackoffMs', options.agentFailureBackoffMs ?? 10_000),
     replicaCache: options.replicaCache === false ? undefined : options.replicaCache,
   };
 }

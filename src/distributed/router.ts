@@ -13,7 +13,7 @@ import { resolveModelFile } from '../loader/model-file.js';
 import type { ModelRouter, RoutedReplica } from '../loader/model-router.js';
 import { Emitter } from '../util/emitter.js';
 import { AgentPool } from './agent-pool.js';
-import { NoCapacityError, ReplicaUnavailableError, ReplicaWaitTimeoutError } from './errors.js';
+import { AgentCallError, NoCapacityError, ReplicaUnavailableError, ReplicaWaitTimeoutError } from './errors.js';
 import type { DistributedEvent, ReplicaRemovalReason } from './events.js';
 import { LeasedBackendClient } from './leased-client.js';
 import type { PlacementPurpose } from './placement/node-state.js';
@@ -55,6 +55,8 @@ export class DistributedRouter implements ModelRouter {
   /** Background stops and removals, awaited by `close()`. */
   private readonly background = new Set<Promise<unknown>>();
   private readonly closing = new AbortController();
+  /** Nodes whose agent failed to connect, until the clock time placement may use them again. */
+  private readonly suspectNodes = new Map<string, number>();
 
   constructor(options: DistributedRouterOptions) {
     this.options = resolveRouterOptions(options);
@@ -271,7 +273,7 @@ export class DistributedRouter implements ModelRouter {
 
   private reserve(scheduling: ModelScheduling, purpose: PlacementPurpose): Promise<ReservationOutcome> {
     const { registry, clock, placementPolicy } = this.options;
-    const placement = toPlacementRequest(scheduling, purpose);
+    const placement = toPlacementRequest(scheduling, purpose, this.nodesToAvoid());
     const template = {
       modelId: scheduling.modelId,
       sizeBytes: scheduling.sizeBytes,
@@ -335,6 +337,10 @@ export class DistributedRouter implements ModelRouter {
       this.events.emit({ type: 'replica-loaded', timeMs: clock.now(), frontendId, ...keyOf(replica), address, durationMs: clock.now() - startedMs });
       return loaded;
     } catch (error) {
+      if (error instanceof AgentCallError && (error.kind === 'connection' || error.kind === 'deadline')) {
+        // Until node health decides, placements go elsewhere instead of retrying a dead agent.
+        this.suspectNodes.set(replica.nodeId, clock.now() + this.options.agentFailureBackoffMs);
+      }
       const failure = asLoadFailure(replica.modelId, request.backend, error);
       await this.abandonLoad(replica, address);
       this.events.emit({
@@ -395,6 +401,14 @@ export class DistributedRouter implements ModelRouter {
     );
     this.knownModels.set(request.modelId, scheduling);
     return scheduling;
+  }
+
+  private nodesToAvoid(): string[] {
+    const nowMs = this.options.clock.now();
+    for (const [nodeId, untilMs] of this.suspectNodes) {
+      if (untilMs <= nowMs) this.suspectNodes.delete(nodeId);
+    }
+    return [...this.suspectNodes.keys()];
   }
 
   private handOut(lease: ReplicaLease, client: BackendClient): RoutedReplica {

@@ -50,7 +50,11 @@ export function mergeRequest(current: ModelScheduling | undefined, request: Load
 }
 
 /** Builds the placement request of a model for one purpose. */
-export function toPlacementRequest(scheduling: ModelScheduling, purpose: PlacementPurpose): PlacementRequest {
+export function toPlacementRequest(
+  scheduling: ModelScheduling,
+  purpose: PlacementPurpose,
+  avoidNodeIds: readonly string[] = [],
+): PlacementRequest {
   return {
     modelId: scheduling.modelId,
     sizeBytes: scheduling.sizeBytes,
@@ -61,5 +65,6 @@ export function toPlacementRequest(scheduling: ModelScheduling, purpose: Placeme
     purpose,
     // Scaling up never pushes other models out; a model below its minimum, or a request, may.
     allowEviction: purpose !== 'scale-up',
+    avoidNodeIds,
   };
 }

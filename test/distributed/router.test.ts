@@ -130,6 +130,16 @@ describe('DistributedRouter', () => {
     expect(h.eventsOf('replica-removed')).toMatchObject([{ modelId: 'x', reason: 'cluster-lru', forModelId: 'y' }]);
   });
 
+  it('avoids a node whose agent failed to connect', async () => {
+    const h = await createClusterHarness({ nodes: nodes('a', 'b') });
+    h.downNodes.add('a');
+    await expect(h.settle(h.router.route(request('m')))).rejects.toBeInstanceOf(LoadFailedError);
+
+    const routed = await h.settle(h.router.route(request('m')));
+    expect(routed.nodeId).toBe('b');
+    expect(h.eventsOf('replica-load-failed').map((e) => e.nodeId)).toEqual(['a']);
+  });
+
   it('rejects a selector no node matches', async () => {
     const h = await createClusterHarness({ nodes: nodes('a'), models: [{ modelId: 'm', nodeSelector: { gpu: 'h100' } }] });
     await expect(h.settle(h.router.route(request('m')))).rejects.toBeInstanceOf(NoMatchingNodeError);

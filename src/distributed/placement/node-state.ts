@@ -14,6 +14,11 @@ export interface PlacementRequest {
   readonly purpose: PlacementPurpose;
   /** Whether cluster LRU eviction may make room. */
   readonly allowEviction: boolean;
+  /**
+   * Nodes to avoid unless every candidate is one, e.g. nodes whose agent just failed to
+   * connect and that node health has not marked unhealthy yet. Default none.
+   */
+  readonly avoidNodeIds?: readonly string[];
 }
 
 /** One node as placement sees it: the record plus what its replicas add up to. */

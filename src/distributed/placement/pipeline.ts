@@ -39,7 +39,8 @@ export const defaultPlacementPolicy: PlacementPolicy = {
 
 /**
  * Decides where a new replica of `request.modelId` goes. Steps:
- * 1. candidates: healthy nodes matching the node selector;
+ * 1. candidates: healthy nodes matching the node selector, without the nodes to avoid
+ *    unless only those are left;
  * 2. the cold path waits for a replica already placed; the reconciler stops at max replicas;
  * 3. the filters (group anti-affinity soft, free slot, memory fit). When the group rule
  *    was relaxed, idle conflicting replicas on the chosen node are evicted on arrival;
@@ -69,8 +70,12 @@ export function planPlacement(
     return { kind: 'at-max-replicas', replicas: existing.length };
   }
 
+  const avoided = new Set(request.avoidNodeIds ?? []);
+  const preferred = candidates.filter((state) => !avoided.has(state.node.id));
+  const usable = preferred.length > 0 ? preferred : candidates;
+
   const protection = new Protection(view, request);
-  const { nodes, groupRuleRelaxed } = applyFilters(candidates, request, policy, protection);
+  const { nodes, groupRuleRelaxed } = applyFilters(usable, request, policy, protection);
   if (nodes.length > 0) {
     const best = [...nodes].sort(policy.compareNodes)[0]!;
     return placeOn(best, request, groupRuleRelaxed ? protection.groupVictims(best.state) : [], groupRuleRelaxed);
@@ -79,7 +84,7 @@ export function planPlacement(
   if (!request.allowEviction) {
     return { kind: 'no-capacity', reason: `no candidate node has a free slot and memory, and ${request.purpose} placement evicts nothing` };
   }
-  return planEviction(candidates, request, policy, protection, groupRuleRelaxed);
+  return planEviction(usable, request, policy, protection, groupRuleRelaxed);
 }
 
 /** A node that passed the filters, as it will be once its group victims are gone. */
