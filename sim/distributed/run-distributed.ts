@@ -35,7 +35,7 @@ export interface DistributedRunOptions {
   /**
    * How often agents are asked for heartbeats, in run-clock ms; a node is lost after 3
    * missed. Default 1,000 ms, and in a sped-up process run one second of wall time, because
-   * real processes answer in wall time.
+   * real agents respond in wall time.
    */
   heartbeatIntervalMs?: number;
   /** Window of the fairness-over-time series. Default 60,000 ms. */

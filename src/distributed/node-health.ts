@@ -28,7 +28,7 @@ export interface NodeHealthOptions {
  * Tracks node health from agent heartbeats. Each round requests a heartbeat from every agent
  * and records its memory reading. A node whose last heartbeat is older than
  * `missedHeartbeats` intervals is marked unhealthy, and its replicas leave the registry.
- * A node that answers again starts empty: the backends its agent still runs are stopped,
+ * A node that responds again starts empty: the backends its agent still runs are stopped,
  * because the registry no longer knows them. An agent that restarted (new agent id) lost
  * its backends, so its node's replicas are removed too.
  */

@@ -34,9 +34,9 @@ export function toScheduling(input: ModelSchedulingInput): ModelScheduling {
 }
 
 /**
- * Merges a request's model properties into the registry's scheduling. Operator
- * settings (replica counts, node selector) stay; groups are joined; a size or pin in the
- * request wins; the request becomes the template the reconciler loads.
+ * Merges a request's model properties into the registry's scheduling. Operator settings
+ * (replica counts, node selector) stay, and groups are joined. A size or pin in the
+ * request wins, and the request becomes the template the reconciler loads.
  */
 export function mergeRequest(current: ModelScheduling | undefined, request: LoadRequest, defaultMaxReplicas: number): ModelScheduling {
   const base = current ?? toScheduling({ modelId: request.modelId, maxReplicas: defaultMaxReplicas });

@@ -9,7 +9,7 @@ export type NodeStatus = 'healthy' | 'unhealthy' | 'draining';
 /** Labels that describe a node (`gpu=h100`) and that node selectors match exactly. */
 export type Labels = Readonly<Record<string, string>>;
 
-/** One GPU host as the registry sees it. Records are read-only snapshots. */
+/** One GPU host in the registry. Records are read-only snapshots. */
 export interface NodeRecord {
   readonly id: string;
   /** `host:port` of the node's worker agent. */
@@ -31,7 +31,7 @@ export interface NodeRecord {
   readonly lastHeartbeatMs: number;
 }
 
-/** What an operator or the cluster assembly registers a node with. */
+/** Node properties given at registration, by an operator or the cluster assembly. */
 export interface NodeRegistration {
   id: string;
   agentAddress: string;
@@ -70,7 +70,7 @@ export interface ReplicaRecord extends ReplicaKey {
   readonly pinned: boolean;
 }
 
-/** How the cluster schedules one model. */
+/** Scheduling settings of one model in the cluster. */
 export interface ModelScheduling {
   readonly modelId: string;
   /** Replicas the reconciler keeps; cluster eviction never goes below it. */
@@ -82,7 +82,7 @@ export interface ModelScheduling {
   readonly groups: readonly string[];
   readonly sizeBytes: number | undefined;
   readonly pinned: boolean;
-  /** What the reconciler loads when it starts a replica nobody asked for yet. */
+  /** Load request the reconciler uses when it starts a replica before any request. */
   readonly request: LoadRequest | undefined;
 }
 
@@ -99,17 +99,17 @@ export function replicaId(key: ReplicaKey): string {
   return `${key.modelId}@${key.nodeId}#${key.replicaIndex}`;
 }
 
-/** Whether two keys name the same replica. */
+/** Returns whether two keys name the same replica. */
 export function sameReplica(a: ReplicaKey, b: ReplicaKey): boolean {
   return a.modelId === b.modelId && a.nodeId === b.nodeId && a.replicaIndex === b.replicaIndex;
 }
 
-/** Whether `labels` carries every label of `selector` with the same value. */
+/** Returns whether `labels` carries every label of `selector` with the same value. */
 export function matchesSelector(labels: Labels, selector: Labels): boolean {
   return Object.entries(selector).every(([name, value]) => labels[name] === value);
 }
 
-/** Whether two group lists share a name. */
+/** Returns whether two group lists share a name. */
 export function sharesGroup(a: readonly string[], b: readonly string[]): boolean {
   return a.some((group) => b.includes(group));
 }

@@ -21,7 +21,7 @@ export interface PlacementRequest {
   readonly avoidNodeIds?: readonly string[];
 }
 
-/** One node as placement sees it: the record plus what its replicas add up to. */
+/** One node as input to placement: the record plus totals over its replicas. */
 export interface NodeState {
   readonly node: NodeRecord;
   readonly replicas: readonly ReplicaRecord[];
@@ -70,7 +70,7 @@ export function withoutReplicas(state: NodeState, removed: readonly ReplicaRecor
   };
 }
 
-/** The lowest replica index of `modelId` free on the node, or undefined when all slots are taken. */
+/** Returns the lowest free replica index of `modelId` on the node, or undefined when all slots are taken. */
 export function lowestFreeIndex(state: NodeState, modelId: string): number | undefined {
   const taken = new Set(state.replicas.filter((r) => r.modelId === modelId).map((r) => r.replicaIndex));
   for (let index = 0; index < state.node.replicaSlotsPerModel; index += 1) {

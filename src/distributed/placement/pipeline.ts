@@ -24,7 +24,7 @@ export interface PlacementPolicy {
   readonly compareNodes: (a: NodeState, b: NodeState) => number;
   /** Orders eviction victims, first evicted first. */
   readonly compareVictims: (a: ReplicaRecord, b: ReplicaRecord) => number;
-  /** The most replicas one placement may evict on its node. */
+  /** Maximum replicas one placement may evict on its node. */
   readonly maxVictimsPerPlacement: number;
 }
 
@@ -118,9 +118,9 @@ function applyFilters(
 }
 
 /**
- * Cluster LRU eviction: walks eligible victims least recently used first; on each victim's
- * node, evicts that node's eligible replicas in LRU order until the new replica fits.
- * With the group rule relaxed, a node's evictable group conflicts go first.
+ * Plans cluster LRU eviction. It walks eligible victims least recently used first, and on
+ * each victim's node evicts that node's eligible replicas in LRU order until the new
+ * replica fits. With the group rule relaxed, a node's evictable group conflicts go first.
  */
 function planEviction(
   candidates: readonly NodeState[],
@@ -213,7 +213,7 @@ function busyBlockers(state: NodeState, request: PlacementRequest, policy: Place
   return busy;
 }
 
-/** Whether a node passes every hard filter; soft ones were settled before eviction. */
+/** Returns whether a node passes every hard filter; soft ones were settled before eviction. */
 function fitsAfterFilters(state: NodeState, request: PlacementRequest, policy: PlacementPolicy): boolean {
   return policy.filters.every((f) => f.soft || f.accepts(state, request));
 }
@@ -235,8 +235,8 @@ function placeOn(
 }
 
 /**
- * Which replicas eviction may take: loaded, idle, not pinned, of another model, and not
- * the last ones its model's minimum keeps.
+ * Eviction eligibility of replicas: loaded, idle, not pinned, of another model, and not
+ * among the last ones its model's minimum keeps.
  */
 class Protection {
   private readonly counts = new Map<string, number>();
@@ -274,8 +274,8 @@ class Protection {
   }
 
   /**
-   * The conflicting-group replicas on a node that can leave when the new one arrives;
-   * none when the placement may not evict.
+   * Returns the conflicting-group replicas on a node that can leave when the new one
+   * arrives; none when the placement may not evict.
    */
   groupVictims(state: NodeState): { replica: ReplicaRecord; reason: 'group' }[] {
     if (!this.request.allowEviction) {

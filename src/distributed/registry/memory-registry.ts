@@ -333,7 +333,7 @@ export class InMemoryRegistry implements Registry {
     return row;
   }
 
-  /** The lower of the reported free memory and the total minus the node's loaded replicas. */
+  /** Returns the lower of the reported free memory and the total minus the node's loaded replicas. */
   private availableMemory(node: MutableNode): number {
     return Math.min(node.reportedAvailableMemoryBytes, node.totalMemoryBytes - node.loadedReplicaBytes);
   }
