@@ -233,15 +233,29 @@ export class DistributedRouter implements ModelRouter {
     return placement;
   }
 
-  /** Reserves and starts a replica, waiting and retrying while busy replicas are in the way. */
+  /**
+   * Reserves and starts a replica, waiting and retrying while busy replicas are in the
+   * way. A start that fails because the node's agent is unreachable is placed again on
+   * another node, since the request should not pay for a node that node health has not
+   * caught yet.
+   */
   private async placeWithRetries(request: LoadRequest): Promise<void> {
     const { clock, busyRetries, busyRetryIntervalMs } = this.options;
     const scheduling = await this.schedulingFor(request, true);
+    let unreachableAgents = 0;
     for (let attempt = 1; ; attempt += 1) {
       const outcome = await this.reserve(scheduling, 'cold');
       if (outcome.kind === 'reserved') {
-        await this.startReserved(outcome, request, 'cold');
-        return;
+        try {
+          await this.startReserved(outcome, request, 'cold');
+          return;
+        } catch (error) {
+          if (!isUnreachableAgent(error) || unreachableAgents >= MAX_UNREACHABLE_AGENT_RETRIES) {
+            throw error;
+          }
+          unreachableAgents += 1;
+          continue;
+        }
       }
 
       const plan = outcome.plan;
@@ -337,7 +351,7 @@ export class DistributedRouter implements ModelRouter {
       this.events.emit({ type: 'replica-loaded', timeMs: clock.now(), frontendId, ...keyOf(replica), address, durationMs: clock.now() - startedMs });
       return loaded;
     } catch (error) {
-      if (error instanceof AgentCallError && (error.kind === 'connection' || error.kind === 'deadline')) {
+      if (isUnreachableAgent(error)) {
         // Until node health decides, placements go elsewhere instead of retrying a dead agent.
         this.suspectNodes.set(replica.nodeId, clock.now() + this.options.agentFailureBackoffMs);
       }
@@ -471,6 +485,15 @@ export class DistributedRouter implements ModelRouter {
       throw new LoaderClosedError();
     }
   }
+}
+
+/** Placements retried elsewhere after an agent was unreachable, per request. */
+const MAX_UNREACHABLE_AGENT_RETRIES = 2;
+
+/** Returns whether a load failed because its node's agent could not be reached. */
+function isUnreachableAgent(error: unknown): boolean {
+  const cause = error instanceof LoadFailedError ? error.cause : error;
+  return cause instanceof AgentCallError && (cause.kind === 'connection' || cause.kind === 'deadline');
 }
 
 function modelOptions(request: LoadRequest, modelFilePath: string, modelsDir: string): ModelOptions {

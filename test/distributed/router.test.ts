@@ -130,14 +130,24 @@ describe('DistributedRouter', () => {
     expect(h.eventsOf('replica-removed')).toMatchObject([{ modelId: 'x', reason: 'cluster-lru', forModelId: 'y' }]);
   });
 
-  it('avoids a node whose agent failed to connect', async () => {
+  it('places again when an agent is unreachable', async () => {
     const h = await createClusterHarness({ nodes: nodes('a', 'b') });
     h.downNodes.add('a');
-    await expect(h.settle(h.router.route(request('m')))).rejects.toBeInstanceOf(LoadFailedError);
-
     const routed = await h.settle(h.router.route(request('m')));
+
     expect(routed.nodeId).toBe('b');
     expect(h.eventsOf('replica-load-failed').map((e) => e.nodeId)).toEqual(['a']);
+    const next = await h.settle(h.router.placeReplica(toScheduling({ modelId: 'x', request: request('x') }), 'min-replicas'));
+    expect(next).toMatchObject({ kind: 'started', replica: { nodeId: 'b' } });
+  });
+
+  it('fails when every agent is unreachable', async () => {
+    const h = await createClusterHarness({ nodes: nodes('a', 'b') });
+    h.downNodes.add('a');
+    h.downNodes.add('b');
+    await expect(h.settle(h.router.route(request('m')))).rejects.toBeInstanceOf(LoadFailedError);
+    expect(h.eventsOf('replica-load-failed')).toHaveLength(3);
+    expect(await h.cluster.registry.listReplicas()).toEqual([]);
   });
 
   it('rejects a selector no node matches', async () => {
