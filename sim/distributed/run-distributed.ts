@@ -6,11 +6,10 @@ import { InvalidOptionError } from '../../src/errors.js';
 import type { LoadRequest } from '../../src/loader/load-request.js';
 import { ModelLoader } from '../../src/loader/model-loader.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { syntheticPrompt } from '../backends/prompt.js';
 import type { RequestFacts } from '../backends/sim-backend.js';
 import { SUMMARY_SCHEMA_VERSION, type RequestFailureReason, type RunSummary } from '../metrics/summary.js';
 import { evaluateExpectations } from '../run/expectations.js';
-import { classifyFailure, RequestTimeoutError } from '../run/request-outcome.js';
+import { executeRequest } from '../run/execute-request.js';
 import type { EnvironmentContext, RunOptions, RunResult } from '../run/run-scenario.js';
 import type { Scenario, ScenarioModel } from '../scenario/types.js';
 import { createWorkload } from '../workload/create-workload.js';
@@ -346,37 +345,20 @@ class DistributedReplay {
       ...(request.serviceMs !== undefined && { serviceMs: request.serviceMs }),
     });
 
-    const deadline = new AbortController();
-    const timer = env.clock.setTimer(this.requestTimeoutMs, () => deadline.abort(new RequestTimeoutError(request.modelId, this.requestTimeoutMs)));
     let outcome: 'succeeded' | RequestFailureReason;
     try {
-      if (!model) {
-        throw new InvalidOptionError('workload', `a model the scenario defines`, request.modelId);
-      }
-      const client = await untilAborted(loader.load(loadRequestFor(model, env)), deadline.signal);
-      const prompt = env.mode === 'process' ? syntheticPrompt(request.promptTokens) : undefined;
-      await untilAborted(
-        client.predict(
-          {
-            ...(prompt !== undefined && { Prompt: prompt }),
-            Tokens: model.service.kind === 'fixed' ? 1 : request.outputTokens,
-            CorrelationId: correlationId,
-          },
-          { signal: deadline.signal },
-        ),
-        deadline.signal,
-      );
-      outcome = 'succeeded';
-    } catch (error) {
-      const reason = classifyFailure(error);
-      if (reason === undefined) {
-        this.unexpected ??= { error };
-        outcome = 'backend-error';
-      } else {
-        outcome = reason;
-      }
+      const result = await executeRequest({
+        clock: env.clock,
+        mode: env.mode,
+        request,
+        model,
+        load: (m) => loader.load(loadRequestFor(m, env)),
+        correlationId,
+        requestTimeoutMs: this.requestTimeoutMs,
+      });
+      outcome = result.outcome;
+      if (result.unexpected !== undefined) this.unexpected ??= { error: result.unexpected };
     } finally {
-      timer.cancel();
       this.requestFacts.delete(correlationId);
     }
 
@@ -408,26 +390,4 @@ function loadRequestFor(model: ScenarioModel, env: ClusterEnvironment): LoadRequ
     groups: model.groups,
     pinned: model.pinned,
   };
-}
-
-/** Settles like `promise`, or rejects with the signal's reason once it aborts first. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

@@ -4,7 +4,6 @@ import { ModelLoader } from '../../src/loader/model-loader.js';
 import { InvalidOptionError } from '../../src/errors.js';
 import { silentLogger, type Logger } from '../../src/util/logger.js';
 import { WatchDog } from '../../src/watchdog/watchdog.js';
-import { syntheticPrompt } from '../backends/prompt.js';
 import type { RequestFacts } from '../backends/sim-backend.js';
 import { MetricsCollector, type CollectedSummary } from '../metrics/metrics-collector.js';
 import { SUMMARY_SCHEMA_VERSION, type RequestFailureReason, type RunSummary } from '../metrics/summary.js';
@@ -14,8 +13,8 @@ import { createWorkload } from '../workload/create-workload.js';
 import type { SkippedRow, TraceRequest, Workload } from '../workload/trace-request.js';
 import { evaluateExpectations } from './expectations.js';
 import type { ReplayEnvironment } from './replay-environment.js';
-import { classifyFailure, RequestTimeoutError } from './request-outcome.js';
 import { createSimEnvironment } from './sim-environment.js';
+import { executeRequest } from './execute-request.js';
 import { runDistributedScenario } from '../distributed/run-distributed.js';
 
 /** A line of `events.jsonl`: a loader event, or the end of a replayed request. */
@@ -293,38 +292,20 @@ class Replay {
       ...(request.serviceMs !== undefined && { serviceMs: request.serviceMs }),
     });
 
-    const deadline = new AbortController();
-    const timer = env.clock.setTimer(this.requestTimeoutMs, () =>
-      deadline.abort(new RequestTimeoutError(request.modelId, this.requestTimeoutMs)),
-    );
     let outcome: 'succeeded' | RequestFailureReason;
     try {
-      if (!model) throw new Error(`the workload requested model "${request.modelId}", which the scenario does not define`);
-      const client = await untilAborted(this.loader.load(this.loadRequestFor(model)), deadline.signal);
-      const prompt = this.env.mode === 'process' ? syntheticPrompt(request.promptTokens) : undefined;
-      await untilAborted(
-        client.predict(
-          {
-            ...(prompt !== undefined && { Prompt: prompt }),
-            // A fixed service time is one token at a fixed rate on the fake backend of process mode.
-            Tokens: model.service.kind === 'fixed' ? 1 : request.outputTokens,
-            CorrelationId: correlationId,
-          },
-          { signal: deadline.signal },
-        ),
-        deadline.signal,
-      );
-      outcome = 'succeeded';
-    } catch (error) {
-      const reason = classifyFailure(error);
-      if (reason === undefined) {
-        this.unexpected ??= { error };
-        outcome = 'backend-error';
-      } else {
-        outcome = reason;
-      }
+      const result = await executeRequest({
+        clock: env.clock,
+        mode: env.mode,
+        request,
+        model,
+        load: (m) => this.loader.load(this.loadRequestFor(m)),
+        correlationId,
+        requestTimeoutMs: this.requestTimeoutMs,
+      });
+      outcome = result.outcome;
+      if (result.unexpected !== undefined) this.unexpected ??= { error: result.unexpected };
     } finally {
-      timer.cancel();
       this.requestFacts.delete(correlationId);
     }
 
@@ -359,26 +340,4 @@ class Replay {
   private throwIfUnexpected(): void {
     if (this.unexpected) throw this.unexpected.error;
   }
-}
-
-/** Settles like `promise`, or rejects with the signal's reason once it aborts first. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
