@@ -11,8 +11,8 @@ import { BackendCatalog, type BackendConfig } from '../../backend/backend-catalo
 import { ProcessLauncher } from '../../backend/process/process-launcher.js';
 import { RealClock } from '../../clock/real-clock.js';
 import { InvalidOptionError } from '../../errors.js';
-import type { LogFields, Logger } from '../../util/logger.js';
 import { NvidiaSmiProbe } from '../../watchdog/nvidia-smi-probe.js';
+import { StderrLogger } from '../stderr-logger.js';
 
 /** Environment variable that may carry the cluster token instead of `--token-file`. */
 const TOKEN_ENV = 'LOADERLAB_CLUSTER_TOKEN';
@@ -143,29 +143,4 @@ function untilTerminated(): Promise<NodeJS.Signals> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
-}
-
-/** Writes one line per record to stderr. */
-class StderrLogger implements Logger {
-  constructor(private readonly base: LogFields = {}) {}
-
-  debug(): void {}
-  info(message: string, fields?: LogFields): void {
-    this.write('info', message, fields);
-  }
-  warn(message: string, fields?: LogFields): void {
-    this.write('warn', message, fields);
-  }
-  error(message: string, fields?: LogFields): void {
-    this.write('error', message, fields);
-  }
-  child(fields: LogFields): Logger {
-    return new StderrLogger({ ...this.base, ...fields });
-  }
-
-  private write(level: string, message: string, fields?: LogFields): void {
-    const all = { ...this.base, ...fields };
-    const suffix = Object.keys(all).length > 0 ? ` ${JSON.stringify(all)}` : '';
-    process.stderr.write(`${level} ${message}${suffix}\n`);
-  }
 }

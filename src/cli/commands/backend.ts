@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { RealClock } from '../../clock/real-clock.js';
-import type { LogFields, Logger } from '../../util/logger.js';
 import { InvalidOptionError } from '../../errors.js';
 import { applyBehaviourEntries, DEFAULT_FAKE_BEHAVIOUR, type FakeBehaviour } from '../../fake-backend/fake-behaviour.js';
 import { FakeBackendServer } from '../../fake-backend/fake-backend-server.js';
 import { parseListenAddress } from '../../fake-backend/listen-address.js';
+import { StderrLogger } from '../stderr-logger.js';
 
 /** Exit code of the simulated crash, EX_SOFTWARE from sysexits.h, so it differs from bad input (2). */
 const CRASH_EXIT_CODE = 70;
@@ -146,29 +146,4 @@ function untilTerminated(ignoreSigterm: boolean): Promise<NodeJS.Signals> {
     };
     for (const stopSignal of stopSignals) process.on(stopSignal, onSignal);
   });
-}
-
-/** Writes one line per record to stderr, where backends write their logs. */
-class StderrLogger implements Logger {
-  constructor(private readonly base: LogFields = {}) {}
-
-  debug(): void {}
-  info(message: string, fields?: LogFields): void {
-    this.write('info', message, fields);
-  }
-  warn(message: string, fields?: LogFields): void {
-    this.write('warn', message, fields);
-  }
-  error(message: string, fields?: LogFields): void {
-    this.write('error', message, fields);
-  }
-  child(fields: LogFields): Logger {
-    return new StderrLogger({ ...this.base, ...fields });
-  }
-
-  private write(level: string, message: string, fields?: LogFields): void {
-    const all = { ...this.base, ...fields };
-    const suffix = Object.keys(all).length > 0 ? ` ${JSON.stringify(all)}` : '';
-    process.stderr.write(`${level} ${message}${suffix}\n`);
-  }
 }
