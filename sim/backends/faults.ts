@@ -143,13 +143,15 @@ function toRecord(fault: ScenarioFault): FaultRecord {
   };
 }
 
-function pushTo<T>(map: Map<string, T[]>, key: string, value: T): void {
+/** Appends `value` to the list at `key`, creating the list. */
+export function pushTo<T>(map: Map<string, T[]>, key: string, value: T): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
 }
 
-function removeFrom<T>(map: Map<string, T[]>, key: string, value: T): void {
+/** Removes one `value` from the list at `key`, if present. */
+export function removeFrom<T>(map: Map<string, T[]>, key: string, value: T): void {
   const list = map.get(key);
   const index = list?.indexOf(value) ?? -1;
   if (list && index >= 0) list.splice(index, 1);

@@ -1,11 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { GrpcAgentClient } from '../../src/agent/grpc-agent-client.js';
 import type { BackendClient } from '../../src/backend/backend-client.js';
 import type { Timer } from '../../src/clock/clock.js';
@@ -22,6 +20,7 @@ import type { FaultRecord } from '../metrics/summary.js';
 import type { ReplayEnvironment } from '../run/replay-environment.js';
 import type { Scenario, ScenarioFault } from '../scenario/types.js';
 import type { ClusterEnvironment } from './cluster-environment.js';
+import { findCompiledCli } from '../../src/cli/compiled-cli.js';
 
 /** Options of the process cluster. */
 export interface ProcessClusterOptions {
@@ -213,7 +212,7 @@ class ProcessCluster implements ProcessClusterEnvironment {
     const child = spawn(
       process.execPath,
       [
-        compiledCli(),
+        findCompiledCli('agent command'),
         'agent',
         '--backends',
         await this.backendsFile(),
@@ -246,7 +245,7 @@ class ProcessCluster implements ProcessClusterEnvironment {
   private async backendsFile(): Promise<string> {
     if (this.backendsPath === undefined) {
       const directory = await mkdtemp(path.join(tmpdir(), 'loaderlab-agents-'));
-      const fake = { executable: process.execPath, args: [compiledCli(), 'backend'] };
+      const fake = { executable: process.execPath, args: [findCompiledCli('agent command'), 'backend'] };
       const names = [...new Set(this.scenario.models.map((model) => model.backend))];
       this.backendsPath = path.join(directory, 'backends.json');
       await writeFile(this.backendsPath, JSON.stringify(Object.fromEntries(names.map((name) => [name, fake]))));
@@ -286,19 +285,4 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     // The group is gone already.
   }
-}
-
-/** Finds the compiled CLI (dist/src/cli/main.js) from this file, in the sources or in dist/. */
-function compiledCli(): string {
-  let directory = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(directory, 'package.json'))) {
-    const parent = path.dirname(directory);
-    if (parent === directory) throw new InvalidOptionError('agent command', 'a package root above this module', undefined);
-    directory = parent;
-  }
-  const main = path.join(directory, 'dist', 'src', 'cli', 'main.js');
-  if (!existsSync(main)) {
-    throw new InvalidOptionError('agent command', `the compiled CLI at ${main}; run "npm run build" first`, undefined);
-  }
-  return main;
 }

@@ -1,9 +1,5 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Timer } from '../../src/clock/clock.js';
 import { ProcessLauncher } from '../../src/backend/process/process-launcher.js';
-import { InvalidOptionError } from '../../src/errors.js';
 import type { LoaderEvent } from '../../src/loader/events.js';
 import type { ModelLoader } from '../../src/loader/model-loader.js';
 import type { Logger } from '../../src/util/logger.js';
@@ -13,6 +9,8 @@ import { SimulationTimeLimitError } from '../clock/virtual-clock.js';
 import type { FaultRecord } from '../metrics/summary.js';
 import type { Scenario, ScenarioFault, ScenarioModel } from '../scenario/types.js';
 import type { ReplayEnvironment } from './replay-environment.js';
+import { findCompiledCli } from '../../src/cli/compiled-cli.js';
+import { pushTo, removeFrom } from '../backends/faults.js';
 
 /** Options of the real-process environment. */
 export interface ProcessEnvironmentOptions {
@@ -263,27 +261,5 @@ function signal(pid: number, name: NodeJS.Signals): boolean {
 
 /** `node dist/src/cli/main.js backend`, found from this file in the sources or in dist/. */
 function defaultBackendCommand(): { executable: string; args: readonly string[] } {
-  let directory = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(directory, 'package.json'))) {
-    const parent = path.dirname(directory);
-    if (parent === directory) throw new InvalidOptionError('backendCommand', 'a command, since no package root was found', undefined);
-    directory = parent;
-  }
-  const main = path.join(directory, 'dist', 'src', 'cli', 'main.js');
-  if (!existsSync(main)) {
-    throw new InvalidOptionError('backendCommand', `the compiled CLI at ${main}; run "npm run build" first`, undefined);
-  }
-  return { executable: process.execPath, args: [main, 'backend'] };
-}
-
-function pushTo<T>(map: Map<string, T[]>, key: string, value: T): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
-}
-
-function removeFrom<T>(map: Map<string, T[]>, key: string, value: T): void {
-  const list = map.get(key);
-  const index = list?.indexOf(value) ?? -1;
-  if (list && index >= 0) list.splice(index, 1);
+  return { executable: process.execPath, args: [findCompiledCli('backendCommand'), 'backend'] };
 }

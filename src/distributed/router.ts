@@ -1,5 +1,4 @@
 import type { BackendClient } from '../backend/backend-client.js';
-import type { ModelOptions } from '../backend/protocol.js';
 import {
   AllReplicasBusyError,
   LoadFailedError,
@@ -25,6 +24,7 @@ import { RegistryReplicaSource, keyOf, type ReplicaLease, type ReplicaSource } f
 import { resolveRouterOptions, type DistributedRouterOptions, type ResolvedRouterOptions } from './router-options.js';
 import { mergeRequest, toPlacementRequest } from './scheduling.js';
 import { replicaId, type ModelScheduling, type ReplicaKey, type ReplicaRecord } from './types.js';
+import { buildModelOptions } from '../loader/backend-starter.js';
 
 /** The result of one placement attempt made for the reconciler. */
 export type PlacementResult =
@@ -337,7 +337,7 @@ export class DistributedRouter implements ModelRouter {
       );
       address = started.address;
       const modelFilePath = resolveModelFile(started.modelsDir, request.modelFile);
-      const result = await this.backendClient(address).loadModel(modelOptions(request, modelFilePath, started.modelsDir), {
+      const result = await this.backendClient(address).loadModel(buildModelOptions(request, modelFilePath, started.modelsDir), {
         deadlineMs: this.options.loadModelDeadlineMs,
         signal: this.closing.signal,
       });
@@ -494,18 +494,6 @@ const MAX_UNREACHABLE_AGENT_RETRIES = 2;
 function isUnreachableAgent(error: unknown): boolean {
   const cause = error instanceof LoadFailedError ? error.cause : error;
   return cause instanceof AgentCallError && (cause.kind === 'connection' || cause.kind === 'deadline');
-}
-
-function modelOptions(request: LoadRequest, modelFilePath: string, modelsDir: string): ModelOptions {
-  return {
-    Model: request.modelFile,
-    ModelFile: modelFilePath,
-    ModelPath: modelsDir,
-    Options: [...(request.options ?? [])],
-    ...(request.contextSize !== undefined && { ContextSize: request.contextSize }),
-    ...(request.gpuLayers !== undefined && { NGPULayers: request.gpuLayers }),
-    ...(request.threads !== undefined && { Threads: request.threads }),
-  };
 }
 
 /**

@@ -63,7 +63,7 @@ async function startOne(
     signal: context.signal,
   });
   try {
-    const result = await process.client.loadModel(modelOptions(request, modelFilePath, context.modelsDir), {
+    const result = await process.client.loadModel(buildModelOptions(request, modelFilePath, context.modelsDir), {
       deadlineMs: context.loadModelDeadlineMs,
       signal: context.signal,
     });
@@ -78,7 +78,8 @@ async function startOne(
   }
 }
 
-function modelOptions(request: LoadRequest, modelFilePath: string, modelsDir: string): ModelOptions {
+/** Builds the `LoadModel` request for a load request whose model file resolved to `modelFilePath`. */
+export function buildModelOptions(request: LoadRequest, modelFilePath: string, modelsDir: string): ModelOptions {
   return {
     Model: request.modelFile,
     ModelFile: modelFilePath,
