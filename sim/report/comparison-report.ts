@@ -36,6 +36,8 @@ const METRICS: readonly ComparedMetric[] = [
   { name: 'max latency', better: 'lower', value: (s) => s.latency.maxMs, format: formatDurationMs },
   { name: 'invariant violations', better: 'lower', value: (s) => s.invariants.lruOverflows + s.invariants.groupCoResidences, format: formatCount },
   { name: 'unexplained violations', better: 'lower', value: (s) => s.invariants.unexplained, format: formatCount },
+  { name: "Jain's index, requests per replica", better: 'higher', value: (s) => s.replicaBalance?.overall.jainIndex ?? null, format: (v) => v.toFixed(4) },
+  { name: "Jain's index, calls in flight", better: 'higher', value: (s) => s.replicaBalance?.overall.inFlightJainIndex ?? null, format: (v) => v.toFixed(4) },
   { name: 'peak GPU memory', better: 'lower', value: (s) => s.memory.peakFraction, format: formatPercent },
   { name: 'time above threshold', better: 'lower', value: (s) => s.memory.timeAboveThresholdMs, format: formatDurationMs },
   { name: 'failed expectations', better: 'lower', value: (s) => s.expectations.results.filter((result) => !result.passed).length, format: formatCount },
@@ -82,7 +84,9 @@ export function bestIndexes(values: readonly (number | null)[], better: Compared
 }
 
 function metricTable(runs: readonly ComparedRun[]): SafeHtml {
-  const rows = METRICS.map((metric) => {
+  // A metric no run has (replica balance in local mode) would only add a row of n/a.
+  const shown = METRICS.filter((metric) => runs.some((run) => metric.value(run.summary) !== null));
+  const rows = shown.map((metric) => {
     const values = runs.map((run) => metric.value(run.summary));
     const best = bestIndexes(values, metric.better);
     const cells = values.map((value, index) => {

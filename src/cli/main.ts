@@ -14,6 +14,7 @@ const registrations = await Promise.all([
   import('./commands/backend.js'),
   import('./commands/replay.js'),
   import('./commands/agent.js'),
+  import('./commands/compare-routing.js'),
 ]);
 for (const { register } of registrations) {
   register(program);

@@ -19,7 +19,7 @@ export const EXIT_EXPECTATION_FAILED = 1;
  * Error codes of bad input: the scenario file, a trace, an option. These exit with code 2 and
  * print only their message; other errors are bugs or environment failures.
  */
-const BAD_INPUT_CODES = new Set([
+export const BAD_INPUT_CODES = new Set([
   'INVALID_SCENARIO',
   'SCENARIO_READ_FAILED',
   'INVALID_TRACE_ROW',
@@ -155,13 +155,13 @@ function parseSpeed(value: string): number {
 }
 
 /** Keeps a scenario name usable as one folder name on any system. */
-function safeFolderName(name: string): string {
+export function safeFolderName(name: string): string {
   const safe = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[.-]+/, '');
   return safe || 'scenario';
 }
 
 /** `loaderlab@<version>`, plus `+<commit>` when the code runs from a git checkout. */
-function codeVersion(): string {
+export function codeVersion(): string {
   const root = fileURLToPath(new URL('../../../../', import.meta.url));
   let version = 'loaderlab';
   try {
