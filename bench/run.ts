@@ -28,6 +28,17 @@ function formatRow(result: ComparisonResult): string {
   );
 }
 
+async function readPreviousRun(file: string, program: Command): Promise<BenchRun> {
+  try {
+    const run = JSON.parse(await readFile(file, 'utf8')) as BenchRun;
+    if (!Array.isArray(run.results)) throw new Error('it has no "results" list');
+    return run;
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
+    return program.error(`--compare ${file}: expected an earlier bench JSON (reports/bench-*.json); ${reason}`);
+  }
+}
+
 async function main(argv: readonly string[]): Promise<void> {
   const program = new Command('bench')
     .description('Runs the benchmarks; each figure is a ratio against a baseline measured in the same run')
@@ -41,7 +52,7 @@ async function main(argv: readonly string[]): Promise<void> {
   if (!Number.isFinite(timeMs) || timeMs <= 0) program.error(`--time-ms must be a positive number, got "${options.timeMs}"`);
   const unknown = (options.suite ?? []).filter((name) => !SUITES.some((s) => s.name === name));
   if (unknown.length) program.error(`unknown suite ${unknown.join(', ')}; known: ${SUITES.map((s) => s.name).join(', ')}`);
-  const previous = options.compare ? (JSON.parse(await readFile(options.compare, 'utf8')) as BenchRun) : undefined;
+  const previous = options.compare ? await readPreviousRun(options.compare, program) : undefined;
 
   const startedAt = new Date().toISOString();
   const results: ComparisonResult[] = [];

@@ -86,7 +86,11 @@ function headlineCards(summary: RunSummary): SafeHtml[] {
     offlineOptimum.ratio === null
       ? `offline optimum ${formatCount(offlineOptimum.coldLoads)}`
       : `${formatDecimal(offlineOptimum.ratio)}× the offline optimum (${formatCount(offlineOptimum.coldLoads)})` +
-        (offlineOptimum.ratio < 1 ? '; below 1 because the loader went past the LRU limit or served queued requests with one load' : '');
+        (offlineOptimum.ratio < 1
+          ? invariants.lruOverflows > 0
+            ? '; below 1 because the loader went past the LRU limit and served queued requests with one load'
+            : '; below 1 because the loader served the requests queued during a load with that one load'
+          : '');
   const violations = invariants.lruOverflows + invariants.groupCoResidences;
   let invariantTone: 'pass' | 'fail' | undefined;
   if (invariants.unexplained > 0) {

@@ -10,7 +10,13 @@ export const EXIT_BAD_INPUT = 2;
  * prints its message without a stack trace; anything else is a bug and keeps its stack.
  */
 export async function runCli(program: Command, argv: readonly string[]): Promise<void> {
-  program.exitOverride();
+  // Subcommands keep their own exit handling, so each needs the override for usage errors to exit 2.
+  const commands: Command[] = [program];
+  while (commands.length > 0) {
+    const command = commands.pop()!;
+    command.exitOverride();
+    commands.push(...command.commands);
+  }
   try {
     await program.parseAsync([...argv]);
   } catch (error) {

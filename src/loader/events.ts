@@ -59,6 +59,11 @@ export type LoaderEvent =
       forced: boolean;
       /** The model whose load caused this eviction, for `lru` and `group`. */
       forModelId?: string;
+      /**
+       * True when the eviction finishes the evictions of a load that went past a limit: a
+       * model that blocked that load was evicted once it went idle.
+       */
+      afterOverflow?: boolean;
     }
   | {
       type: 'eviction-skipped';

@@ -51,6 +51,8 @@ export interface EvictOptions {
   onlyIfIdle?: boolean;
   /** Evict even a pinned model (explicit shutdowns only). */
   includePinned?: boolean;
+  /** The model loaded past a limit that this eviction makes room for; see `afterOverflow` of the event. */
+  forModelId?: string;
 }
 
 export type EvictionOutcome =
@@ -80,6 +82,11 @@ export class ModelLoader {
   private readonly standIns = new DistributedStandIns();
   /** Aborted by `shutdown()`, which stops backends still starting. */
   private readonly closing = new AbortController();
+  /** Models that blocked an LRU overflow, and the model loaded past the limit, until the limit holds again. */
+  private readonly pendingLruEvictions = new Map<string, string>();
+  /** Group conflicts left by overflows: the blocking model, and the model loaded next to it. */
+  private readonly pendingGroupEvictions = new Map<string, string>();
+  private restoreScheduled = false;
 
   constructor(options: ModelLoaderOptions) {
     this.options = resolveLoaderOptions(options);
@@ -102,6 +109,8 @@ export class ModelLoader {
     if (this.options.router) return this.loadThroughRouter(request);
 
     const modelFilePath = resolveModelFile(this.options.modelsDir, request.modelFile);
+    // An unknown backend name must fail before admission evicts anything to make room.
+    if (request.backend !== undefined) this.options.catalog.resolve(request.backend);
     return this.loadLocal(request, modelFilePath, true);
   }
 
@@ -149,7 +158,7 @@ export class ModelLoader {
       }
       if (!claimedElsewhere) {
         record.transition('stopping');
-        await this.stopRecord(record, options.reason, force);
+        await this.stopRecord(record, options.reason, force, options.forModelId, options.forModelId !== undefined);
         return { kind: 'evicted', forced: force };
       }
     } finally {
@@ -185,8 +194,13 @@ export class ModelLoader {
 
   /** Pins or unpins a model, resident or not. Pinned models are never evicted automatically. */
   pin(modelId: string, pinned = true): void {
-    if (pinned) this.pinned.add(modelId);
-    else this.pinned.delete(modelId);
+    if (pinned) {
+      this.pinned.add(modelId);
+      return;
+    }
+    this.pinned.delete(modelId);
+    // An unpinned model that held a limit past an overflow may go now.
+    this.scheduleLimitRestore();
   }
 
   isPinned(modelId: string): boolean {
@@ -382,6 +396,7 @@ export class ModelLoader {
         durationMs: this.now() - startedMs,
       });
       this.admission.notify();
+      this.scheduleLimitRestore();
       return record;
     } finally {
       release();
@@ -500,6 +515,68 @@ export class ModelLoader {
         waitedMs,
       });
       this.emit({ type: 'overflow', timeMs: this.now(), modelId, kind, blockers: names });
+      const pending = kind === 'lru' ? this.pendingLruEvictions : this.pendingGroupEvictions;
+      for (const blocker of names) pending.set(blocker, modelId);
+    }
+  }
+
+  /** Runs `restoreLimits` on the next tick while an overflow is outstanding. */
+  private scheduleLimitRestore(): void {
+    if (this.restoreScheduled || (this.pendingLruEvictions.size === 0 && this.pendingGroupEvictions.size === 0)) return;
+    this.restoreScheduled = true;
+    // Deferred like admission wake-ups, so a caller that has just received a client starts its call first.
+    this.options.clock.setTimer(0, () => {
+      this.restoreScheduled = false;
+      void this.restoreLimits();
+    });
+  }
+
+  /**
+   * Finishes the evictions an overflowed load needed, as soon as the models that blocked it
+   * are idle and unpinned: without this, a loader that went past its LRU limit once would
+   * stay past it until the next cold load. Only those blockers are evicted, never the model
+   * that was loaded past the limit, and LRU blockers only while the limit is still exceeded.
+   */
+  private async restoreLimits(): Promise<void> {
+    for (const [blocker, forModelId] of [...this.pendingGroupEvictions]) {
+      const record = this.records.get(blocker);
+      if (record?.state !== 'ready' || !this.records.get(forModelId)?.occupiesSlot) {
+        this.pendingGroupEvictions.delete(blocker);
+        continue;
+      }
+      if (record.usage.busy || this.pinned.has(blocker)) continue;
+      this.pendingGroupEvictions.delete(blocker);
+      await this.evictQuietly(blocker, 'group', forModelId);
+    }
+
+    while (this.pendingLruEvictions.size > 0) {
+      const holding = [...this.records.values()].filter((r) => r.occupiesSlot).length;
+      if (this.options.lruLimit === 0 || holding <= this.options.lruLimit) {
+        this.pendingLruEvictions.clear();
+        return;
+      }
+      const idle = [];
+      for (const blocker of [...this.pendingLruEvictions.keys()]) {
+        const record = this.records.get(blocker);
+        if (record?.state !== 'ready') this.pendingLruEvictions.delete(blocker);
+        else if (!record.usage.busy && !this.pinned.has(blocker)) {
+          idle.push({ modelId: blocker, lastUsedMs: record.usage.lastUsedMs, sizeBytes: record.sizeBytes });
+        }
+      }
+      const victim = this.options.evictionPolicy.order(idle)[0];
+      if (!victim) return;
+      const forModelId = this.pendingLruEvictions.get(victim.modelId);
+      this.pendingLruEvictions.delete(victim.modelId);
+      await this.evictQuietly(victim.modelId, 'lru', forModelId);
+    }
+  }
+
+  private async evictQuietly(modelId: string, reason: 'lru' | 'group', forModelId?: string): Promise<EvictionOutcome> {
+    try {
+      return await this.evict(modelId, { reason, onlyIfIdle: true, ...(forModelId !== undefined && { forModelId }) });
+    } catch (error) {
+      this.options.logger.warn('eviction to restore a limit failed', { modelId, reason, error: String(error) });
+      return { kind: 'skipped', reason: 'busy' };
     }
   }
 
@@ -510,7 +587,10 @@ export class ModelLoader {
       [...(request.groups ?? [])],
       request.parallel ?? true,
       this.now(),
-      () => this.admission.notify(),
+      () => {
+        this.admission.notify();
+        this.scheduleLimitRestore();
+      },
       this.options.logger,
     );
     this.records.set(request.modelId, record);
@@ -545,7 +625,13 @@ export class ModelLoader {
    * process, then removal. Failures of hooks and `Free` are logged, never fatal, because
    * the backend is going away either way.
    */
-  private async stopRecord(record: ModelRecord, reason: EvictionReason, force: boolean, forModelId?: string): Promise<void> {
+  private async stopRecord(
+    record: ModelRecord,
+    reason: EvictionReason,
+    force: boolean,
+    forModelId?: string,
+    afterOverflow = false,
+  ): Promise<void> {
     const { modelId } = record;
     if (!force) {
       for (const hook of this.unloadHooks) {
@@ -577,6 +663,7 @@ export class ModelLoader {
       reason,
       forced: force,
       ...(forModelId !== undefined && { forModelId }),
+      ...(afterOverflow && { afterOverflow }),
     });
     this.admission.notify();
   }

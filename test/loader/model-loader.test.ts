@@ -200,10 +200,57 @@ describe('ModelLoader cold path', () => {
     ]);
   });
 
+  it('returns to the LRU limit once the blocker goes idle', async () => {
+    const h = createHarness({ lruLimit: 1, evictionRetries: 2, evictionRetryIntervalMs: 1_000 }, (id) =>
+      id === 'a' ? { callMs: 40_000 } : {},
+    );
+    const client = await h.settle(h.loader.load(request('a')));
+    const call = client.predict({ Prompt: 'long' });
+    await h.settle(h.loader.load(request('b')));
+    expect(h.resident()).toEqual(['a', 'b']);
+    await h.settle(call);
+    await h.clock.runUntil(40_001);
+    expect(h.resident()).toEqual(['b']);
+    expect(h.eventsOf('evicted')).toEqual([expect.objectContaining({ modelId: 'a', reason: 'lru', forModelId: 'b', timeMs: 40_000 })]);
+  });
+
+  it('evicts a group blocker once it goes idle', async () => {
+    const h = createHarness({ evictionRetries: 2, evictionRetryIntervalMs: 1_000 }, (id) =>
+      id === 'a' ? { callMs: 40_000 } : {},
+    );
+    const client = await h.settle(h.loader.load(request('a', { groups: ['big'] })));
+    const call = client.predict({ Prompt: 'long' });
+    await h.settle(h.loader.load(request('b', { groups: ['big'] })));
+    expect(h.eventsOf('overflow')).toEqual([expect.objectContaining({ modelId: 'b', kind: 'group', blockers: ['a'] })]);
+    await h.settle(call);
+    await h.clock.runUntil(40_001);
+    expect(h.resident()).toEqual(['b']);
+    expect(h.eventsOf('evicted')).toEqual([expect.objectContaining({ modelId: 'a', reason: 'group', forModelId: 'b' })]);
+  });
+
+  it('stays past the limit while the blocker is pinned', async () => {
+    const h = createHarness({ lruLimit: 1, evictionRetries: 1, evictionRetryIntervalMs: 1_000 });
+    await h.settle(h.loader.load(request('a', { pinned: true })));
+    await h.settle(h.loader.load(request('b')));
+    await h.clock.runUntil(60_000);
+    expect(h.resident()).toEqual(['a', 'b']);
+    h.loader.pin('a', false);
+    await h.clock.runUntil(60_001);
+    expect(h.resident()).toEqual(['b']);
+  });
+
   it('resolves backend aliases', async () => {
     const h = createHarness({ backends: { 'llama-cpp': { executable: '/bin/llama' } } });
     await h.settle(h.loader.load(request('a', { backend: 'llama' })));
     expect(h.launcher.launches[0]?.backend).toBe('llama-cpp');
+  });
+
+  it('rejects an unknown backend before evicting anything', async () => {
+    const h = createHarness({ lruLimit: 1 });
+    await h.settle(h.loader.load(request('a')));
+    await expect(h.settle(h.loader.load(request('b', { backend: 'vllm' })))).rejects.toMatchObject({ code: 'BACKEND_NOT_FOUND' });
+    expect(h.resident()).toEqual(['a']);
+    expect(h.eventsOf('evicted')).toHaveLength(0);
   });
 
   it('rejects an unknown backend naming the known ones', async () => {

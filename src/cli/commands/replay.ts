@@ -191,10 +191,11 @@ function describeRun(summary: RunSummary, wallMs: number): string {
     `  latency p50 ${latency.p50Ms.toFixed(0)} ms, p99 ${latency.p99Ms.toFixed(0)} ms; LRU overflows ${invariants.lruOverflows}, group co-residences ${invariants.groupCoResidences}`,
   ];
   if (offlineOptimum.ratio !== null && offlineOptimum.ratio < 1) {
-    lines.push(
-      '  (below the optimum: the loader went past the LRU limit while busy models blocked evictions, ' +
-        'or served queued requests with one load; the optimum keeps the limit strictly)',
-    );
+    const why =
+      invariants.lruOverflows > 0
+        ? 'the loader went past the LRU limit while busy models blocked evictions, and served queued requests with one load'
+        : 'the loader served the requests queued during a load with that one load';
+    lines.push(`  (below the optimum because ${why}; the optimum serves one request at a time within the limit)`);
   }
   if (summary.fidelity) {
     lines.push(`  sim vs process: max relative error ${(summary.fidelity.maxRelativeError * 100).toFixed(1)}% over ${summary.fidelity.entries.length} metrics`);

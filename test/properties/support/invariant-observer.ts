@@ -77,6 +77,8 @@ export class InvariantObserver {
   private pendingPlan: PlanSnapshot | undefined;
   private readonly admissions = new Map<string, Admission>();
   private readonly overflows = new Map<string, { group?: OverflowRecord; lru?: OverflowRecord }>();
+  /** `rule:loadedModel:blocker` of every overflow seen, for evictions that follow one up. */
+  private readonly overflowBlockers = new Set<string>();
   private readonly waitedMs = new Map<string, number>();
   /** Models loaded past a limit while a pinned or busy model was in the way. */
   private readonly overflowAllowance = new Set<string>();
@@ -281,6 +283,7 @@ export class InvariantObserver {
     const record = this.overflows.get(modelId) ?? {};
     record[kind] = { blockers, pinnedOrBusy };
     this.overflows.set(modelId, record);
+    for (const blocker of blockers) this.overflowBlockers.add(`${kind}:${modelId}:${blocker}`);
     // The spec lets a load pass a limit only when a pinned or busy model is in the way.
     if (pinnedOrBusy.size > 0) this.overflowAllowance.add(modelId);
   }
@@ -288,7 +291,9 @@ export class InvariantObserver {
   private onEvicted(event: Extract<LoaderEvent, { type: 'evicted' }>): void {
     this.finalizePlan();
     const { modelId, reason } = event;
-    if (reason === 'lru' || reason === 'group') {
+    if ((reason === 'lru' || reason === 'group') && event.afterOverflow) {
+      this.checkOverflowFollowUp(modelId, reason, event.forModelId);
+    } else if (reason === 'lru' || reason === 'group') {
       this.checkAdmissionVictim(modelId, reason, event.forModelId);
     } else if (AUTOMATIC_REASONS.has(reason) && this.requireLoader().isPinned(modelId)) {
       // Pins change only between test steps, and watchdog evictions claim and stop in one step.
@@ -420,6 +425,26 @@ export class InvariantObserver {
       );
     }
     (reason === 'lru' ? admission.evictedLru : admission.evictedGroup).add(modelId);
+  }
+
+  /**
+   * An eviction that finishes an overflowed load's evictions: the victim must have blocked
+   * that load, be unpinned (invariant 3), and, for the LRU rule, leave no more slots taken
+   * than the limit needs. Busy victims are caught by `checkBusyAtStop`.
+   */
+  private checkOverflowFollowUp(modelId: string, reason: 'lru' | 'group', forModelId: string | undefined): void {
+    const context = `${modelId} was evicted (${reason}) after the overflow of ${forModelId ?? 'no model'}`;
+    if (!this.overflowBlockers.has(`${reason}:${forModelId}:${modelId}`)) {
+      this.violate(5, `${context}, but it did not block that load`);
+      return;
+    }
+    if (this.requireLoader().isPinned(modelId)) this.violate(3, `${context} though it is pinned`);
+    if (reason === 'lru') {
+      const holders = this.requireLoader().list().filter((m) => HOLDS_SLOT.has(m.state) && m.modelId !== modelId);
+      if (holders.length < this.settings.lruLimit) {
+        this.violate(5, `${context}, leaving ${holders.length} slot(s) taken at LRU limit ${this.settings.lruLimit}: more than the limit needs`);
+      }
+    }
   }
 
   private checkMemoryVictim(modelId: string): void {
