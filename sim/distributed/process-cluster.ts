@@ -21,6 +21,7 @@ import type { ReplayEnvironment } from '../run/replay-environment.js';
 import type { Scenario, ScenarioFault } from '../scenario/types.js';
 import type { ClusterEnvironment } from './cluster-environment.js';
 import { findCompiledCli } from '../../src/cli/compiled-cli.js';
+import { processChildRegistry } from '../../src/backend/process/child-registry.js';
 
 /** Options of the process cluster. */
 export interface ProcessClusterOptions {
@@ -68,7 +69,8 @@ class ProcessCluster implements ProcessClusterEnvironment {
   private readonly timers: { cancel(): void }[] = [];
   private readonly logger: Logger;
   private cluster: EmbeddedCluster | undefined;
-  private backendsPath: string | undefined;
+  /** The agents' backends file, written once; a promise because agents start concurrently. */
+  private backendsPath: Promise<string> | undefined;
   private stopEvents: (() => void) | undefined;
   private closed = false;
 
@@ -172,7 +174,8 @@ class ProcessCluster implements ProcessClusterEnvironment {
     this.stopEvents?.();
     await Promise.all([...this.agents.values()].map((agent) => stopAgent(agent)));
     if (this.backendsPath !== undefined) {
-      await rm(path.dirname(this.backendsPath), { recursive: true, force: true });
+      const file = await this.backendsPath.catch(() => undefined);
+      if (file !== undefined) await rm(path.dirname(file), { recursive: true, force: true });
     }
     await this.options.local.close();
   }
@@ -228,6 +231,16 @@ class ProcessCluster implements ProcessClusterEnvironment {
       { env: { ...process.env, LOADERLAB_CLUSTER_TOKEN: this.token }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stderr!.resume();
+    // The agent runs in its own process group, so a Ctrl-C of the replay does not reach it:
+    // the registry stops it (and it its backends) when the replay is signalled, and the
+    // exit hook kills the whole group if the replay ends without closing the cluster.
+    const untrack = processChildRegistry.add(child);
+    const killOnExit = (): void => killGroup(child, 'SIGKILL');
+    process.on('exit', killOnExit);
+    child.once('exit', () => {
+      untrack();
+      process.off('exit', killOnExit);
+    });
     const lines = createInterface({ input: child.stdout! });
     const address = await new Promise<string>((resolve, reject) => {
       lines.once('line', (line) => resolve(line.replace(/^listening on /, '')));
@@ -242,15 +255,18 @@ class ProcessCluster implements ProcessClusterEnvironment {
    * Writes, once, the agents' backends file: every backend name the scenario uses runs the
    * fake backend, as in local process mode.
    */
-  private async backendsFile(): Promise<string> {
-    if (this.backendsPath === undefined) {
-      const directory = await mkdtemp(path.join(tmpdir(), 'loaderlab-agents-'));
-      const fake = { executable: process.execPath, args: [findCompiledCli('agent command'), 'backend'] };
-      const names = [...new Set(this.scenario.models.map((model) => model.backend))];
-      this.backendsPath = path.join(directory, 'backends.json');
-      await writeFile(this.backendsPath, JSON.stringify(Object.fromEntries(names.map((name) => [name, fake]))));
-    }
+  private backendsFile(): Promise<string> {
+    this.backendsPath ??= this.writeBackendsFile();
     return this.backendsPath;
+  }
+
+  private async writeBackendsFile(): Promise<string> {
+    const directory = await mkdtemp(path.join(tmpdir(), 'loaderlab-agents-'));
+    const fake = { executable: process.execPath, args: [findCompiledCli('agent command'), 'backend'] };
+    const names = [...new Set(this.scenario.models.map((model) => model.backend))];
+    const file = path.join(directory, 'backends.json');
+    await writeFile(file, JSON.stringify(Object.fromEntries(names.map((name) => [name, fake]))));
+    return file;
   }
 
   private requireAgent(nodeId: string): AgentProcess {
