@@ -11,7 +11,7 @@ export interface RequestExecution {
   clock: Clock;
   mode: 'sim' | 'process';
   request: TraceRequest;
-  /** The scenario's model the request asks for; undefined when the scenario lacks it. */
+  /** The scenario's model that the request names; undefined when the scenario has no such model. */
   model: ScenarioModel | undefined;
   /** Loads the model through the loader (or a frontend) that serves this request. */
   load: (model: ScenarioModel) => Promise<BackendClient>;

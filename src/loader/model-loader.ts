@@ -250,8 +250,8 @@ export class ModelLoader {
   // ---- Local mode: resident path and coalescing ----
 
   /**
-   * Resolves a load in local mode. Each pass either serves a resident model, joins the cold
-   * load in progress, or starts one; a pass that found the model dead or stopping goes round.
+   * Resolves a load in local mode. Each pass serves a resident model, joins the cold load in
+   * progress, or starts one. A pass that found the model dead or stopping tries again.
    */
   private async loadLocal(request: LoadRequest, modelFilePath: string, mayRetry: boolean): Promise<BackendClient> {
     const { modelId } = request;
@@ -428,7 +428,7 @@ export class ModelLoader {
    * synchronous step, so concurrent cold loads of different models each see the others'
    * reservations and cannot together overshoot the LRU limit.
    *
-   * A load in progress that stands in the way is always waited for, because it ends
+   * A load in progress that blocks admission is always waited for, because it ends
    * (ready or failed) within the LoadModel deadline. Busy or pinned blockers are waited for
    * up to `evictionRetries` retry intervals, counted only while no loading blocker remains;
    * then the load goes ahead and reports an overflow. Waits end early when a model goes
