@@ -27,7 +27,7 @@ export interface FakeBackendServerOptions {
 export class AddressInUseError extends LoaderLabError {
   readonly code = 'ADDRESS_IN_USE';
   constructor(readonly address: string, options?: { cause?: unknown }) {
-    super(`failed to listen on ${address}: address already in use`, options);
+    super(`failed to listen on ${address}: address already in use; pick another port, or port 0 for a free one`, options);
   }
 }
 

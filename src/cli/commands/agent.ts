@@ -13,6 +13,7 @@ import { RealClock } from '../../clock/real-clock.js';
 import { InvalidOptionError } from '../../errors.js';
 import { NvidiaSmiProbe } from '../../watchdog/nvidia-smi-probe.js';
 import { StderrLogger } from '../stderr-logger.js';
+import { routeGrpcLogs } from '../grpc-log.js';
 
 /** Environment variable that may carry the cluster token instead of `--token-file`. */
 const TOKEN_ENV = 'LOADERLAB_CLUSTER_TOKEN';
@@ -61,6 +62,7 @@ async function runAgent(flags: AgentFlags): Promise<void> {
   const clock = new RealClock();
   const nodeId = flags.nodeId ?? hostname();
   const logger = new StderrLogger({ nodeId });
+  routeGrpcLogs(logger);
   const token = await readToken(flags.tokenFile);
   const catalog = new BackendCatalog(await readBackends(flags));
   const memoryBytes = flags.memoryBytes === undefined ? undefined : parseCount('--memory-bytes', flags.memoryBytes);

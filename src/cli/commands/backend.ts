@@ -5,6 +5,7 @@ import { applyBehaviourEntries, DEFAULT_FAKE_BEHAVIOUR, type FakeBehaviour } fro
 import { FakeBackendServer } from '../../fake-backend/fake-backend-server.js';
 import { parseListenAddress } from '../../fake-backend/listen-address.js';
 import { StderrLogger } from '../stderr-logger.js';
+import { routeGrpcLogs } from '../grpc-log.js';
 
 /** Exit code of the simulated crash, EX_SOFTWARE from sysexits.h, so it differs from bad input (2). */
 const CRASH_EXIT_CODE = 70;
@@ -95,6 +96,7 @@ async function runBackend(flags: BackendFlags): Promise<void> {
   // soon as it reads that line.
   const terminated = untilTerminated(flags.ignoreSigterm ?? false);
   const logger = new StderrLogger();
+  routeGrpcLogs(logger);
   const server = await FakeBackendServer.start(listen, {
     defaults,
     clock,
