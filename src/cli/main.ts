@@ -15,6 +15,7 @@ const registrations = await Promise.all([
   import('./commands/replay.js'),
   import('./commands/agent.js'),
   import('./commands/compare-routing.js'),
+  import('./commands/sweep.js'),
 ]);
 for (const { register } of registrations) {
   register(program);

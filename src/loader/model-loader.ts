@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { BackendClient } from '../backend/backend-client.js';
 import type { BackendExit } from '../backend/backend-launcher.js';
 import {
@@ -93,6 +94,8 @@ export class ModelLoader {
     this.cooldown = new FailureCooldown(this.options.cooldownInitialMs, this.options.cooldownMaxMs);
     this.admission = new AdmissionSignal(this.options.clock, this.options.wakeWaitingLoads);
     this.pinned = new Set(this.options.pinnedModels);
+    // Every cold load in progress listens on this signal, so many concurrent loads are normal.
+    setMaxListeners(0, this.closing.signal);
   }
 
   get settings(): ResolvedLoaderOptions {
