@@ -7,7 +7,7 @@ import type { LoadRequest } from '../../src/loader/load-request.js';
 import { ModelLoader } from '../../src/loader/model-loader.js';
 import { silentLogger } from '../../src/util/logger.js';
 import type { RequestFacts } from '../backends/sim-backend.js';
-import { SUMMARY_SCHEMA_VERSION, type RequestFailureReason, type RunSummary } from '../metrics/summary.js';
+import { SUMMARY_SCHEMA_VERSION, type RunSummary } from '../metrics/summary.js';
 import { evaluateExpectations } from '../run/expectations.js';
 import { executeRequest } from '../run/execute-request.js';
 import type { EnvironmentContext, RunOptions, RunResult } from '../run/run-scenario.js';
@@ -340,27 +340,18 @@ class DistributedReplay {
     metrics.recordArrival(request.modelId, arrivalMs);
     const hit = metrics.isLoaded(request.modelId);
     const correlationId = `request-${requestNumber}`;
-    this.requestFacts.set(correlationId, {
-      promptTokens: request.promptTokens,
-      ...(request.serviceMs !== undefined && { serviceMs: request.serviceMs }),
+    const result = await executeRequest({
+      clock: env.clock,
+      mode: env.mode,
+      request,
+      model,
+      load: (m) => loader.load(loadRequestFor(m, env)),
+      correlationId,
+      requestTimeoutMs: this.requestTimeoutMs,
+      requestFacts: this.requestFacts,
     });
-
-    let outcome: 'succeeded' | RequestFailureReason;
-    try {
-      const result = await executeRequest({
-        clock: env.clock,
-        mode: env.mode,
-        request,
-        model,
-        load: (m) => loader.load(loadRequestFor(m, env)),
-        correlationId,
-        requestTimeoutMs: this.requestTimeoutMs,
-      });
-      outcome = result.outcome;
-      if (result.unexpected !== undefined) this.unexpected ??= { error: result.unexpected };
-    } finally {
-      this.requestFacts.delete(correlationId);
-    }
+    const outcome = result.outcome;
+    if (result.unexpected !== undefined) this.unexpected ??= { error: result.unexpected };
 
     const endMs = env.clock.now();
     metrics.recordRequest({ modelId: request.modelId, arrivalMs, endMs, hit, outcome });

@@ -1,6 +1,7 @@
 import type { BackendClient } from '../../src/backend/backend-client.js';
 import type { Clock } from '../../src/clock/clock.js';
 import { syntheticPrompt } from '../backends/prompt.js';
+import type { RequestFacts } from '../backends/sim-backend.js';
 import type { RequestFailureReason } from '../metrics/summary.js';
 import type { ScenarioModel } from '../scenario/types.js';
 import type { TraceRequest } from '../workload/trace-request.js';
@@ -17,6 +18,11 @@ export interface RequestExecution {
   load: (model: ScenarioModel) => Promise<BackendClient>;
   correlationId: string;
   requestTimeoutMs: number;
+  /**
+   * Facts of requests in flight by correlation id, which simulated backends read to time
+   * a call; the request's entry lives for the duration of the call.
+   */
+  requestFacts: Map<string, RequestFacts>;
 }
 
 /** How a request ended; `unexpected` is set when its failure fits no typed reason. */
@@ -31,6 +37,10 @@ export interface RequestExecutionResult {
  */
 export async function executeRequest(execution: RequestExecution): Promise<RequestExecutionResult> {
   const { clock, request, model } = execution;
+  execution.requestFacts.set(execution.correlationId, {
+    promptTokens: request.promptTokens,
+    ...(request.serviceMs !== undefined && { serviceMs: request.serviceMs }),
+  });
   const deadline = new AbortController();
   const timer = clock.setTimer(execution.requestTimeoutMs, () =>
     deadline.abort(new RequestTimeoutError(request.modelId, execution.requestTimeoutMs)),
@@ -57,6 +67,7 @@ export async function executeRequest(execution: RequestExecution): Promise<Reque
     return reason === undefined ? { outcome: 'backend-error', unexpected: error } : { outcome: reason };
   } finally {
     timer.cancel();
+    execution.requestFacts.delete(execution.correlationId);
   }
 }
 

@@ -287,27 +287,18 @@ class Replay {
     metrics.recordArrival(request.modelId, arrivalMs);
     const hit = this.loader.get(request.modelId)?.state === 'ready';
     const correlationId = `request-${requestNumber}`;
-    this.requestFacts.set(correlationId, {
-      promptTokens: request.promptTokens,
-      ...(request.serviceMs !== undefined && { serviceMs: request.serviceMs }),
+    const result = await executeRequest({
+      clock: env.clock,
+      mode: env.mode,
+      request,
+      model,
+      load: (m) => this.loader.load(this.loadRequestFor(m)),
+      correlationId,
+      requestTimeoutMs: this.requestTimeoutMs,
+      requestFacts: this.requestFacts,
     });
-
-    let outcome: 'succeeded' | RequestFailureReason;
-    try {
-      const result = await executeRequest({
-        clock: env.clock,
-        mode: env.mode,
-        request,
-        model,
-        load: (m) => this.loader.load(this.loadRequestFor(m)),
-        correlationId,
-        requestTimeoutMs: this.requestTimeoutMs,
-      });
-      outcome = result.outcome;
-      if (result.unexpected !== undefined) this.unexpected ??= { error: result.unexpected };
-    } finally {
-      this.requestFacts.delete(correlationId);
-    }
+    const outcome = result.outcome;
+    if (result.unexpected !== undefined) this.unexpected ??= { error: result.unexpected };
 
     const endMs = env.clock.now();
     metrics.recordRequest({ modelId: request.modelId, arrivalMs, endMs, hit, outcome });
