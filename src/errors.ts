@@ -1,6 +1,6 @@
 /**
- * Typed errors. Each failure kind is one class with a stable `code` that callers switch on;
- * `name` equals the class name and the underlying error is kept as `cause`.
+ * Typed errors. Each failure kind is one class with a stable `code` that callers switch on.
+ * `name` equals the class name, and the underlying error is kept as `cause`.
  */
 export abstract class LoaderLabError extends Error {
   abstract readonly code: string;
@@ -11,7 +11,7 @@ export abstract class LoaderLabError extends Error {
   }
 }
 
-/** The model is not resident (or, in distributed mode, no node holds it). */
+/** The model is not resident (or, in distributed mode, no node has a replica of it). */
 export class ModelNotFoundError extends LoaderLabError {
   readonly code = 'MODEL_NOT_FOUND';
   constructor(readonly modelId: string) {
@@ -97,7 +97,7 @@ export class LoadFailedError extends LoaderLabError {
   }
 }
 
-/** A backend process exited before it answered its first health check. */
+/** A backend process exited before its first successful health check. */
 export class BackendExitedError extends LoaderLabError {
   readonly code = 'BACKEND_EXITED';
   constructor(
@@ -123,12 +123,12 @@ export class PathOutsideModelsDirError extends LoaderLabError {
   }
 }
 
-/** How a backend call failed: the connection is gone, the deadline passed, or anything else. */
+/** Kind of backend call failure: a lost connection, a passed deadline, or anything else. */
 export type BackendCallFailureKind = 'connection' | 'deadline' | 'other';
 
 /**
- * A call to a backend failed. `kind` tells connection loss (the backend is gone) apart from a
- * deadline (it may only be busy), which decide whether the loader evicts the model.
+ * A call to a backend failed. `kind` separates connection loss (the backend is gone) from a
+ * passed deadline (it may only be busy), because only the first makes the loader evict the model.
  */
 export class BackendCallError extends LoaderLabError {
   readonly code = 'BACKEND_CALL_FAILED';

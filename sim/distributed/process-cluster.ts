@@ -231,9 +231,9 @@ class ProcessCluster implements ProcessClusterEnvironment {
       { env: { ...process.env, LOADERLAB_CLUSTER_TOKEN: this.token }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stderr!.resume();
-    // The agent runs in its own process group, so a Ctrl-C of the replay does not reach it:
-    // the registry stops it (and it its backends) when the replay is signalled, and the
-    // exit hook kills the whole group if the replay ends without closing the cluster.
+    // The agent runs in its own process group, so a Ctrl-C of the replay does not reach it.
+    // The registry stops it, and so its backends, when the replay is signalled. The exit
+    // hook kills the whole group if the replay ends without closing the cluster.
     const untrack = processChildRegistry.add(child);
     const killOnExit = (): void => killGroup(child, 'SIGKILL');
     process.on('exit', killOnExit);

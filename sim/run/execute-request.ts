@@ -7,7 +7,7 @@ import type { ScenarioModel } from '../scenario/types.js';
 import type { TraceRequest } from '../workload/trace-request.js';
 import { classifyFailure, RequestTimeoutError } from './request-outcome.js';
 
-/** What one replayed request needs, in local and distributed replays alike. */
+/** Inputs of one replayed request, in local and distributed replays alike. */
 export interface RequestExecution {
   clock: Clock;
   mode: 'sim' | 'process';
@@ -19,13 +19,13 @@ export interface RequestExecution {
   correlationId: string;
   requestTimeoutMs: number;
   /**
-   * Facts of requests in flight by correlation id, which simulated backends read to time
-   * a call; the request's entry lives for the duration of the call.
+   * Facts of requests in flight by correlation id, which simulated backends read to time a
+   * call. The request's entry exists for the duration of its call.
    */
   requestFacts: Map<string, RequestFacts>;
 }
 
-/** How a request ended; `unexpected` is set when its failure fits no typed reason. */
+/** Outcome of a request. `unexpected` is set when its failure fits no typed reason. */
 export interface RequestExecutionResult {
   outcome: 'succeeded' | RequestFailureReason;
   unexpected?: unknown;

@@ -17,7 +17,7 @@ export interface BackendDefinition {
   fileTypes?: readonly string[];
 }
 
-/** What a launcher needs to start or attach a backend for one model. */
+/** Request to start or attach a backend for one model. */
 export interface LaunchRequest {
   modelId: string;
   backend: BackendDefinition;
@@ -25,7 +25,7 @@ export interface LaunchRequest {
   signal?: AbortSignal;
 }
 
-/** How a backend process ended. */
+/** Exit status of a backend process. */
 export interface BackendExit {
   exitCode: number | null;
   signal: string | null;
@@ -33,7 +33,7 @@ export interface BackendExit {
   intentional: boolean;
 }
 
-/** A started (or attached) backend that answered its first health check. */
+/** A started (or attached) backend whose first health check succeeded. */
 export interface BackendProcess {
   readonly modelId: string;
   readonly backend: string;

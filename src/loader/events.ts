@@ -1,4 +1,4 @@
-/** Why a resident model was stopped. */
+/** Reason a resident model was stopped. */
 export type EvictionReason =
   | 'lru'
   | 'group'
@@ -20,7 +20,7 @@ export const EVICTION_REASONS: readonly EvictionReason[] = [
   'cluster-lru',
 ];
 
-/** Why an eviction candidate was passed over. */
+/** Reason an eviction candidate was passed over. */
 export type SkipReason = 'busy' | 'pinned' | 'loading';
 
 /**

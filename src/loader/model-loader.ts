@@ -210,7 +210,7 @@ export class ModelLoader {
     return this.pinned.has(modelId);
   }
 
-  /** Every model the loader holds, in any state; distributed stand-ins in distributed mode. */
+  /** Lists every model the loader has, in any state, or the distributed stand-ins in distributed mode. */
   list(): ResidentModelInfo[] {
     if (this.options.router) return this.standIns.list(this.pinned);
     return [...this.records.values()].map((r) => this.describe(r));
@@ -433,9 +433,9 @@ export class ModelLoader {
    *
    * A load in progress that blocks admission is always waited for, because it ends
    * (ready or failed) within the LoadModel deadline. Busy or pinned blockers are waited for
-   * up to `evictionRetries` retry intervals, counted only while no loading blocker remains;
-   * then the load goes ahead and reports an overflow. Waits end early when a model goes
-   * idle, stops or finishes loading.
+   * up to `evictionRetries` retry intervals, counted only while no loading blocker remains.
+   * After that the load goes ahead and reports an overflow. Waits end early when a model
+   * goes idle, stops or finishes loading.
    */
   private async admit(request: LoadRequest): Promise<ModelRecord> {
     const waitStartedMs = this.now();
@@ -694,7 +694,7 @@ export class ModelLoader {
     }
   }
 
-  /** An unintentional exit of a resident backend: drop it so the next request cold-loads. */
+  /** Drops a resident backend that exited unintentionally, so the next request cold-loads it. */
   private onBackendExit(record: ModelRecord, exit: BackendExit): void {
     this.emit({
       type: 'backend-exited',

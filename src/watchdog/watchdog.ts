@@ -7,7 +7,7 @@ import { silentLogger, type Logger } from '../util/logger.js';
 import type { EvictionPolicy } from './eviction-policy.js';
 import { usedFraction, type MemoryProbe, type MemoryReading } from './memory-probe.js';
 
-/** What the watchdog needs of the loader: a view of its models and a way to evict one. */
+/** The loader's view and eviction call that the watchdog uses. */
 export interface WatchedLoader {
   list(): ResidentModelInfo[];
   evict(modelId: string, options: EvictOptions): Promise<EvictionOutcome>;
@@ -22,11 +22,11 @@ export interface WatchDogOptions {
   intervalMs?: number;
   /** Force-stop backends busy longer than `busyTimeoutMs`. Default true. */
   busyCheck?: boolean;
-  /** Longest a backend may stay busy, in ms. Default 300000 (5 min). */
+  /** Maximum time a backend may stay busy, in ms. Default 300000 (5 min). */
   busyTimeoutMs?: number;
   /** Stop backends idle longer than `idleTimeoutMs`. Default true. */
   idleCheck?: boolean;
-  /** Longest a backend may stay idle, in ms. Default 900000 (15 min). */
+  /** Maximum time a backend may stay idle, in ms. Default 900000 (15 min). */
   idleTimeoutMs?: number;
   /** Memory readings for the reclaimer; the reclaimer is off without one. */
   memoryProbe?: MemoryProbe;
@@ -53,7 +53,7 @@ export interface WatchDogAction {
   outcome: EvictionOutcome | { kind: 'failed'; message: string };
 }
 
-/** What one round of checks did. */
+/** Outcome of one round of checks. */
 export interface WatchDogCheckResult {
   actions: WatchDogAction[];
   memory: MemoryReading | undefined;

@@ -9,7 +9,7 @@ import type {
 } from '../backend-launcher.js';
 import type { EmbeddingResult, ModelOptions, PredictOptions, Reply, Result, StatusResponse } from '../protocol.js';
 
-/** How an in-memory backend behaves. Every field is optional; times are clock ms. */
+/** Behaviour of an in-memory backend. Every field is optional, and times are clock ms. */
 export interface InMemoryBehaviour {
   /** Time from launch to the first healthy `Health`. Default 0. */
   startMs?: number;
@@ -17,7 +17,7 @@ export interface InMemoryBehaviour {
   loadMs?: number;
   /** Time each inference call takes. Default 0. */
   callMs?: number;
-  /** `LoadModel` answers success=false with this message. */
+  /** `LoadModel` returns success=false with this message. */
   failLoad?: string;
   /** The process exits before it is ready, with this code and stderr line. */
   exitBeforeReady?: { exitCode: number; stderr: string };
